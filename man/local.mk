@@ -1,0 +1,1 @@
+# man pages: one line per page

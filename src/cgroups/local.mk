@@ -1,0 +1,1 @@
+# cgroups module: sources are listed here by the module's owner

@@ -1,0 +1,1 @@
+# net module: sources are listed here by the module's owner

@@ -1,0 +1,83 @@
+/* The container init: the process create clones (never a re-exec of
+ * berth) that enters the namespaces, builds the rootfs, waits for `start`
+ * and finally execs the user program.
+ *
+ * Order inside the init (lifecycle code in container.c/init.c drives it):
+ *   1. namespaces entered/created (user first), uid/gid maps written by the
+ *      parent, prctl(PR_SET_DUMPABLE, 0) for the whole time
+ *   2. rootfs_prepare()                      -- mounts, devices, in the new mount ns
+ *   3. createRuntime hooks (parent, host ns), createContainer hooks (here)
+ *   4. rootfs_finish()                       -- pivot_root, masked/readonly paths
+ *   5. console_setup() when process.terminal
+ *   6. process_apply_container() and process_find_executable()
+ *      -- errors here still fail `create`
+ *   7. report ready to the parent, block on exec.fifo until `start`
+ *   8. startContainer hooks, process_apply_identity(), close fds, execve
+ */
+#ifndef BERTH_INIT_H
+#define BERTH_INIT_H
+
+#include <stdbool.h>
+
+#include "spec/spec.h"
+#include "util/error.h"
+
+struct init_ctx
+{
+  const struct spec_config *config;
+  const struct spec_process *process; /* config->process, or exec's process */
+  const char *bundle; /* absolute */
+  const char *rootfs; /* absolute host path of root.path, realpath()ed */
+  const char *container_id;
+  bool no_pivot;
+  bool new_userns;    /* the container owns a new user namespace */
+  bool new_mountns;
+  bool new_netns;
+  bool new_utsns;
+  bool new_ipcns;
+  bool new_pidns;
+  bool new_cgroupns;
+};
+
+/* -------- rootfs.c / devices.c (src/runtime) using src/storage helpers */
+
+/* Step 2: rootfs propagation, bind the rootfs on itself, every config
+ * mount (resolved inside the rootfs, never following a symlink out), the
+ * default devices and linux.devices, /dev symlinks, /dev/ptmx. */
+int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err);
+
+/* Step 4: pivot_root (or MS_MOVE + chroot with no_pivot), maskedPaths,
+ * readonlyPaths, root.readonly; cwd is "/" afterwards. */
+int rootfs_finish(const struct init_ctx *ctx, berth_error_t *err);
+
+/* Step 5: open a pty from the container's /dev/pts, make the slave the
+ * controlling terminal and fds 0/1/2, bind it on /dev/console, apply
+ * consoleSize, send the master over socket_fd (SCM_RIGHTS, non-empty
+ * payload) and close socket_fd. */
+int console_setup(const struct spec_process *p, int socket_fd, bool mount_dev_console, berth_error_t *err);
+
+/* -------- process.c (src/runtime) */
+
+/* Step 6, still as root in the container: hostname, domainname, sysctl
+ * (validated against the namespaces the container owns), oomScoreAdj,
+ * personality, scheduler, ioPriority, umask, chdir(cwd) + getcwd check. */
+int process_apply_container(const struct init_ctx *ctx, berth_error_t *err);
+
+/* Look up args[0] in the PATH of process.env (or the default PATH when env
+ * has none), like execvp. Error text on a miss (Podman maps it to 127):
+ *   exec: "foo": executable file not found in $PATH
+ * and for a path that does not exist: exec: "/x": no such file or directory */
+int process_find_executable(const struct spec_process *p, char **path_out, berth_error_t *err);
+
+/* Step 8: rlimits, additionalGids/gid/uid (keeping caps across setuid),
+ * the five capability sets (libcap, ambient too), no_new_privs. */
+int process_apply_identity(const struct spec_process *p, berth_error_t *err);
+
+/* Sysctl key check (pure, unit-tested): the key must be namespaced and the
+ * container must own that namespace (net.* needs a new netns, kernel.shm*,
+ * kernel.msg*, kernel.sem, fs.mqueue.* need ipc, kernel.hostname and
+ * kernel.domainname need uts); no "..", no '/', value without newline. */
+int sysctl_validate(const char *key, const char *value, bool new_netns, bool new_ipcns,
+                    bool new_utsns, berth_error_t *err);
+
+#endif

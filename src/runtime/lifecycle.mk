@@ -1,0 +1,1 @@
+# runtime/lifecycle fragment

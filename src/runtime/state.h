@@ -1,0 +1,73 @@
+/* The state store under --root: one directory per container holding
+ *   state.json   the spec_state record (public fields + berth's private ones),
+ *                written atomically (temp file + rename)
+ *   config.json  a copy of the bundle config create used (delete and
+ *                the hooks need it even when the bundle is gone)
+ *   exec.fifo    exists between create and start; `start` opens it to
+ *                release the container's init
+ *   lock         flock()ed while a command works on the container
+ * Nothing is ever created outside the root: ids are validated first. */
+#ifndef BERTH_STATE_H
+#define BERTH_STATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "spec/spec.h"
+#include "util/error.h"
+
+#define BERTH_ID_MAX 1024
+
+/* Default root: /run/berth for root; $XDG_RUNTIME_DIR/berth otherwise
+ * (empty XDG_RUNTIME_DIR counts as unset, then /run/berth as well when we
+ * are root, /tmp/berth-<uid> otherwise). Returns a malloc'ed path. */
+char *state_default_root(void);
+
+/* Rejects "", ".", "..", anything with '/' or NUL or control characters,
+ * and ids longer than BERTH_ID_MAX. */
+int container_id_validate(const char *id, berth_error_t *err);
+
+struct container
+{
+  char *id;
+  char *root;  /* the --root directory */
+  char *dir;   /* root/id */
+  int root_fd; /* O_PATH|O_DIRECTORY of root */
+  int dir_fd;  /* O_DIRECTORY of the container's dir */
+  int lock_fd; /* holds the flock */
+};
+
+/* Create root (0700, parents too) and the container's directory
+ * exclusively: a second create of the same id fails with
+ * "container \"ID\" already exists" (EEXIST). The directory is locked. */
+int container_dir_create(const char *root, const char *id, struct container **out, berth_error_t *err);
+
+/* Open an existing container and take its lock (exclusive or shared).
+ * Missing: "container \"ID\" does not exist" (ENOENT). */
+int container_open(const char *root, const char *id, bool exclusive, struct container **out,
+                   berth_error_t *err);
+
+/* Remove the container's directory and everything in it, then free c. */
+int container_dir_remove(struct container *c, berth_error_t *err);
+void container_close(struct container *c);
+
+int container_state_write(struct container *c, const struct spec_state *s, berth_error_t *err);
+int container_state_read(struct container *c, struct spec_state **out, berth_error_t *err);
+
+/* Status from the record and the live system: "creating" while
+ * state.json has status creating; "stopped" when the pid is gone or has a
+ * different start time; "created" while exec.fifo exists; "paused" when
+ * is_frozen says so; else "running". Returns a static string. */
+typedef bool (*container_frozen_fn)(const struct spec_state *s);
+const char *container_status(struct container *c, const struct spec_state *s, container_frozen_fn is_frozen);
+
+/* Ids of every container under root, sorted; a missing root is empty. */
+int state_list_ids(const char *root, char ***ids, size_t *n, berth_error_t *err);
+
+/* Field 22 of /proc/PID/stat; 0 if the process is gone. */
+uint64_t process_start_time(pid_t pid);
+
+/* RFC3339 UTC timestamp with nanoseconds, as runc's "created". */
+char *rfc3339_now(void);
+
+#endif

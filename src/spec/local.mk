@@ -1,0 +1,1 @@
+# spec module: sources are listed here by the module's owner

@@ -1,0 +1,1 @@
+# storage module: sources are listed here by the module's owner

@@ -1,0 +1,145 @@
+#include "util/log.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+static int log_fd = -1;
+static enum berth_log_format log_format = BERTH_LOG_TEXT;
+static enum berth_log_level log_level = BERTH_LOG_WARNING;
+static bool log_stderr = true;
+
+static const char *const level_names[] = {"error", "warning", "info", "debug"};
+
+int berth_log_level_parse(const char *s, enum berth_log_level *out)
+{
+  if (str_eq(s, "warn"))
+    s = "warning";
+  for (size_t i = 0; i < ARRAY_SIZE(level_names); i++)
+    if (str_eq(s, level_names[i]))
+      {
+        *out = (enum berth_log_level) i;
+        return 0;
+      }
+  return -1;
+}
+
+int berth_log_init(const char *path, enum berth_log_format format, enum berth_log_level level,
+                   berth_error_t *err)
+{
+  log_format = format;
+  log_level = level;
+  if (path && *path)
+    {
+      int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+      if (fd < 0)
+        return berth_fail_sys(err, "open log file %s", path);
+      if (log_fd >= 0)
+        close(log_fd);
+      log_fd = fd;
+    }
+  return 0;
+}
+
+void berth_log_set_stderr(bool enabled)
+{
+  log_stderr = enabled;
+}
+
+int berth_log_fd(void)
+{
+  return log_fd;
+}
+
+static void json_escape(FILE *f, const char *s)
+{
+  for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+    {
+      switch (*p)
+        {
+        case '"':
+          fputs("\\\"", f);
+          break;
+        case '\\':
+          fputs("\\\\", f);
+          break;
+        case '\n':
+          fputs("\\n", f);
+          break;
+        case '\t':
+          fputs("\\t", f);
+          break;
+        case '\r':
+          fputs("\\r", f);
+          break;
+        default:
+          if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+          else
+            fputc(*p, f);
+        }
+    }
+}
+
+static void rfc3339(char *buf, size_t len)
+{
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, len - n, ".%09ldZ", ts.tv_nsec);
+}
+
+static void write_line(int fd, const char *line, size_t len)
+{
+  if (write_all(fd, line, len) < 0)
+    return; /* nowhere left to report a failing log */
+}
+
+void berth_log(enum berth_log_level level, const char *fmt, ...)
+{
+  if (level > log_level && level != BERTH_LOG_ERROR)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  _cleanup_free_ char *msg = xvasprintf(fmt, ap);
+  va_end(ap);
+  int saved = errno;
+
+  if (log_stderr)
+    {
+      _cleanup_free_ char *line = level == BERTH_LOG_ERROR ? xasprintf("berth: %s\n", msg)
+                                                           : xasprintf("berth: %s: %s\n", level_names[level], msg);
+      write_line(2, line, strlen(line));
+    }
+  if (log_fd >= 0)
+    {
+      char ts[64];
+      rfc3339(ts, sizeof ts);
+      char *buf = NULL;
+      size_t len = 0;
+      FILE *f = open_memstream(&buf, &len);
+      if (f)
+        {
+          if (log_format == BERTH_LOG_JSON)
+            {
+              fprintf(f, "{\"level\":\"%s\",\"msg\":\"", level_names[level]);
+              json_escape(f, msg);
+              fprintf(f, "\",\"time\":\"%s\"}\n", ts);
+            }
+          else
+            fprintf(f, "%s %s: %s\n", ts, level_names[level], msg);
+          fclose(f);
+          write_line(log_fd, buf, len);
+          free(buf);
+        }
+    }
+  errno = saved;
+}

@@ -1,0 +1,225 @@
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void oom(void)
+{
+  static const char msg[] = "berth: out of memory\n";
+  (void) !write(2, msg, sizeof msg - 1);
+  abort();
+}
+
+void *xmalloc(size_t n)
+{
+  void *p = malloc(n ? n : 1);
+  if (!p)
+    oom();
+  return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (!p)
+    oom();
+  return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+  p = realloc(p, n ? n : 1);
+  if (!p)
+    oom();
+  return p;
+}
+
+void *xreallocarray(void *p, size_t n, size_t size)
+{
+  p = reallocarray(p, n ? n : 1, size ? size : 1);
+  if (!p)
+    oom();
+  return p;
+}
+
+char *xstrdup(const char *s)
+{
+  char *r = strdup(s);
+  if (!r)
+    oom();
+  return r;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+  char *r = strndup(s, n);
+  if (!r)
+    oom();
+  return r;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+  char *r;
+  if (vasprintf(&r, fmt, ap) < 0)
+    oom();
+  return r;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  char *r = xvasprintf(fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+size_t strv_len(char *const *v)
+{
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+void strv_free(char **v)
+{
+  cleanup_strvp(&v);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  while (len > 0)
+    {
+      ssize_t w = write(fd, p, len);
+      if (w < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return -1;
+        }
+      p += w;
+      len -= (size_t) w;
+    }
+  return 0;
+}
+
+int read_all_fd(int fd, size_t max_len, char **out, size_t *out_len, berth_error_t *err)
+{
+  /* the buffer may hold max_len + 1 bytes: one more than allowed tells "too big" */
+  size_t cap = max_len < 4096 ? max_len + 1 : 4096, len = 0;
+  _cleanup_free_ char *buf = xmalloc(cap + 1);
+  for (;;)
+    {
+      if (len == cap)
+        {
+          if (cap > max_len)
+            return berth_fail(err, EFBIG, "read: more than %zu bytes", max_len);
+          cap = cap > max_len / 2 ? max_len + 1 : cap * 2;
+          buf = xrealloc(buf, cap + 1);
+        }
+      ssize_t r = read(fd, buf + len, cap - len);
+      if (r < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return berth_fail_sys(err, "read");
+        }
+      if (r == 0)
+        break;
+      len += (size_t) r;
+    }
+  if (len > max_len)
+    return berth_fail(err, EFBIG, "read: more than %zu bytes", max_len);
+  buf[len] = '\0';
+  if (out_len)
+    *out_len = len;
+  *out = steal_pointer(&buf);
+  return 0;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max_len, char **out, size_t *out_len,
+                 berth_error_t *err)
+{
+  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return berth_fail_sys(err, "open %s", path);
+  if (read_all_fd(fd, max_len, out, out_len, err) < 0)
+    return berth_wrap(err, "%s", path);
+  return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
+                         berth_error_t *err)
+{
+  _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int) getpid());
+  _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0)
+    return berth_fail_sys(err, "create %s", tmp);
+  if (write_all(fd, data, len) < 0 || fsync(fd) < 0)
+    {
+      int saved = errno;
+      unlinkat(dirfd, tmp, 0);
+      return berth_fail(err, saved, "write %s", tmp);
+    }
+  if (renameat(dirfd, tmp, dirfd, path) < 0)
+    {
+      int saved = errno;
+      unlinkat(dirfd, tmp, 0);
+      return berth_fail(err, saved, "rename %s to %s", tmp, path);
+    }
+  return 0;
+}
+
+int write_file_at(int dirfd, const char *path, const char *data, size_t len, berth_error_t *err)
+{
+  _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return berth_fail_sys(err, "open %s", path);
+  ssize_t w;
+  do
+    w = write(fd, data, len);
+  while (w < 0 && errno == EINTR);
+  if (w < 0)
+    return berth_fail_sys(err, "write %s", path);
+  if ((size_t) w != len)
+    return berth_fail(err, EIO, "write %s: short write", path);
+  return 0;
+}
+
+int parse_int64(const char *s, long long *out)
+{
+  if (!s || !*s)
+    return -EINVAL;
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno == ERANGE)
+    return -ERANGE;
+  if (*end != '\0' || end == s || s[0] == ' ' || s[0] == '+')
+    return -EINVAL;
+  *out = v;
+  return 0;
+}
+
+int parse_uint64(const char *s, unsigned long long *out)
+{
+  if (!s || !*s || s[0] == '-' || s[0] == '+' || s[0] == ' ')
+    return -EINVAL;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno == ERANGE)
+    return -ERANGE;
+  if (*end != '\0' || end == s)
+    return -EINVAL;
+  *out = v;
+  return 0;
+}

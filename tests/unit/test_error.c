@@ -1,0 +1,79 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "util/error.h"
+#include "util/util.h"
+
+static int inner(berth_error_t *err)
+{
+  errno = EPERM;
+  return berth_fail_sys(err, "mount %s on %s", "/proc", "/run/x/rootfs/proc");
+}
+
+static int outer(berth_error_t *err)
+{
+  int ret = inner(err);
+  if (ret < 0)
+    return berth_wrap(err, "create %s", "c1");
+  return 0;
+}
+
+int main(void)
+{
+  {
+    _cleanup_error_ berth_error_t err = NULL;
+    int ret = outer(&err);
+    is_int(ret, -EPERM, "return value is -errno");
+    is_str(err->msg, "create c1: mount /proc on /run/x/rootfs/proc: EPERM (operation not permitted)",
+           "context is prepended, errno rendered");
+    is_int(err->errnum, EPERM, "errnum kept through wrap");
+  }
+  {
+    _cleanup_error_ berth_error_t err = NULL;
+    int ret = berth_fail(&err, 0, "bad %s", "thing");
+    is_int(ret, -1, "no errno: -1");
+    is_str(berth_error_msg(err), "bad thing", "plain message");
+    berth_fail(&err, ENOENT, "second");
+    is_str(err->msg, "second: ENOENT (no such file or directory)", "a second fail replaces the first");
+  }
+  {
+    berth_error_t err = NULL;
+    int ret = berth_wrap(&err, "ctx");
+    ok(ret < 0 && err != NULL, "wrap without an error still reports a failure");
+    berth_error_free(&err);
+    ok(err == NULL, "free resets the pointer");
+  }
+  {
+    long long v;
+    unsigned long long u;
+    ok(parse_int64("-12", &v) == 0 && v == -12, "parse_int64 negative");
+    ok(parse_int64("12x", &v) < 0, "parse_int64 rejects trailing junk");
+    ok(parse_int64("", &v) < 0, "parse_int64 rejects empty");
+    ok(parse_int64("99999999999999999999", &v) == -ERANGE, "parse_int64 range");
+    ok(parse_uint64("-1", &u) < 0, "parse_uint64 rejects sign");
+    ok(parse_uint64("18446744073709551615", &u) == 0 && u == 18446744073709551615ULL, "parse_uint64 max");
+  }
+  {
+    char dir[] = "/tmp/berth-test-XXXXXX";
+    ok(mkdtemp(dir) != NULL, "mkdtemp");
+    int dfd = open(dir, O_DIRECTORY | O_CLOEXEC);
+    _cleanup_error_ berth_error_t err = NULL;
+    ok(write_file_atomic_at(dfd, "f", "hello", 5, 0600, &err) == 0, "atomic write");
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0;
+    ok(read_file_at(dfd, "f", 100, &buf, &len, &err) == 0 && len == 5 && strcmp(buf, "hello") == 0,
+       "read back");
+    free(buf);
+    buf = NULL;
+    int ret = read_file_at(dfd, "f", 3, &buf, &len, &err);
+    is_err(ret, err, "more than 3 bytes", "read bound enforced");
+    ret = read_file_at(dfd, "missing", 3, &buf, &len, &err);
+    is_err(ret, err, "open missing: ENOENT", "missing file named");
+    unlinkat(dfd, "f", 0);
+    close(dfd);
+    rmdir(dir);
+  }
+  return tap_done();
+}
