@@ -1,0 +1,65 @@
+/* Cgroups: one interface, two drivers (v2 unified; v1 and hybrid).
+ * The runtime creates a container's cgroup before cloning its init, puts
+ * the init in it (born there with CLONE_INTO_CGROUP on v2), and destroys
+ * it on delete. Resource limits (issue 4) are applied through the same
+ * handle. */
+#ifndef BERTH_CGROUPS_H
+#define BERTH_CGROUPS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "spec/spec.h"
+#include "util/error.h"
+
+enum cgroup_mode
+{
+  CGROUP_MODE_UNIFIED, /* pure v2 at /sys/fs/cgroup */
+  CGROUP_MODE_HYBRID,  /* v1 controllers + v2 at /sys/fs/cgroup/unified */
+  CGROUP_MODE_LEGACY,  /* v1 only */
+};
+
+int cgroup_detect_mode(enum cgroup_mode *out, berth_error_t *err);
+
+/* Pure: the cgroup path for a container. An absolute cgroupsPath is used
+ * as given; a relative one goes under /berth/; none gives /berth/<id>.
+ * Rejects ".." components. Returns a malloc'ed normalised path. */
+int cgroup_resolve_path(const char *cgroups_path, const char *id, char **out, berth_error_t *err);
+
+struct berth_cgroup; /* opaque */
+
+/* Create the cgroup (parents as needed; v2: controllers enabled in each
+ * parent's subtree_control; v1: in every mounted hierarchy plus
+ * name=systemd). An existing cgroup is reused only if it has no
+ * processes. */
+int cgroup_create(const char *path, struct berth_cgroup **out, berth_error_t *err);
+
+/* Open an existing container's cgroup (for kill --all, delete, pause...). */
+int cgroup_open(const char *path, struct berth_cgroup **out, berth_error_t *err);
+
+/* The v2 directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the
+ * container cannot be born in it (v1/hybrid); then cgroup_enter(). */
+int cgroup_clone_fd(struct berth_cgroup *cg);
+
+/* Move pid into the cgroup (every hierarchy on v1). */
+int cgroup_enter(struct berth_cgroup *cg, pid_t pid, berth_error_t *err);
+
+/* Pids of every process in the cgroup (v2 cgroup.procs, v1 the pids or
+ * first hierarchy); *pids malloc'ed. */
+int cgroup_pids(struct berth_cgroup *cg, pid_t **pids, size_t *n, berth_error_t *err);
+
+/* Send sig to every process in the cgroup. */
+int cgroup_kill_all(struct berth_cgroup *cg, int sig, berth_error_t *err);
+
+/* Kill what is left (SIGKILL), wait until empty (bounded), remove the
+ * cgroup in every hierarchy; removing an already missing one is fine. */
+int cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err);
+
+/* Apply linux.resources (issue 4; may be a no-op until then). */
+int cgroup_apply_resources(struct berth_cgroup *cg, const struct spec_resources *r, berth_error_t *err);
+
+bool cgroup_is_frozen(struct berth_cgroup *cg);
+
+void cgroup_free(struct berth_cgroup *cg);
+
+#endif
