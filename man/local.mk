@@ -1,1 +1,3 @@
 # man pages: one line per page
+man8_MANS += man/berth.8 man/berth-spec.8 man/berth-features.8 man/berth-state.8 man/berth-list.8
+man8_MANS += man/berth-create.8 man/berth-start.8 man/berth-run.8 man/berth-kill.8 man/berth-delete.8

@@ -34,32 +34,46 @@ struct berth_cgroup; /* opaque */
  * processes. */
 int cgroup_create(const char *path, struct berth_cgroup **out, berth_error_t *err);
 
-/* Open an existing container's cgroup (for kill --all, delete, pause...). */
+/* Open an existing container's cgroup (for kill --all, delete, pause...).
+ * Touches nothing: a cgroup that is already gone opens fine, lists no
+ * pids and destroys as a no-op. */
 int cgroup_open(const char *path, struct berth_cgroup **out, berth_error_t *err);
 
 /* The v2 directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the
- * container cannot be born in it (v1/hybrid); then cgroup_enter(). */
+ * container cannot be born in it (v1/hybrid); then cgroup_enter(). The fd
+ * belongs to cg (O_CLOEXEC, closed by cgroup_free); do not close it. */
 int cgroup_clone_fd(struct berth_cgroup *cg);
+
+/* The cgroup path the handle was made with ("/berth/<id>"). */
+const char *cgroup_get_path(const struct berth_cgroup *cg);
+enum cgroup_mode cgroup_get_mode(const struct berth_cgroup *cg);
 
 /* Move pid into the cgroup (every hierarchy on v1). */
 int cgroup_enter(struct berth_cgroup *cg, pid_t pid, berth_error_t *err);
 
-/* Pids of every process in the cgroup (v2 cgroup.procs, v1 the pids or
- * first hierarchy); *pids malloc'ed. */
+/* Pids of every process in the cgroup and the cgroups below it (v2
+ * cgroup.procs, v1 the pids or first hierarchy); *pids malloc'ed. */
 int cgroup_pids(struct berth_cgroup *cg, pid_t **pids, size_t *n, berth_error_t *err);
 
 /* Send sig to every process in the cgroup. */
 int cgroup_kill_all(struct berth_cgroup *cg, int sig, berth_error_t *err);
 
-/* Kill what is left (SIGKILL), wait until empty (bounded), remove the
- * cgroup in every hierarchy; removing an already missing one is fine. */
+/* Kill what is left (SIGKILL), wait until empty (bounded, 5 s), remove the
+ * cgroup in every hierarchy; removing an already missing one is fine. A
+ * handle from cgroup_create also removes the parents that create made
+ * when nobody else uses them (so a failed create leaves nothing). */
 int cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err);
 
-/* Apply linux.resources (issue 4; may be a no-op until then). */
+/* Apply linux.resources; NULL is a no-op. So far memory.limit and
+ * pids.limit (issue 4 brings the rest). Errors name the field. */
 int cgroup_apply_resources(struct berth_cgroup *cg, const struct spec_resources *r, berth_error_t *err);
 
 bool cgroup_is_frozen(struct berth_cgroup *cg);
 
+/* libcgroup, which berth links, exports its own cgroup_free(struct cgroup **):
+ * the macro keeps this name in berth's code but not in the symbol table, so
+ * neither library's callers can end up in the other's function. */
+#define cgroup_free berth_cgroup_free
 void cgroup_free(struct berth_cgroup *cg);
 
 #endif

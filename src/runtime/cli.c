@@ -109,13 +109,14 @@ int cli_parse(int argc, char **argv, const struct cli_option *opts, bool stop_at
           return berth_fail(err, 0, "unknown option %.*s", (int) (name - arg + name_len), arg);
         }
       const char *value = eq ? eq + 1 : NULL;
+      _cleanup_free_ char *spelled = xstrndup(arg, (size_t) (name - arg) + name_len);
       if (!value && o->kind != CLI_BOOL)
         {
           if (i + 1 >= argc)
-            return berth_fail(err, 0, "option %s needs a value", arg);
+            return berth_fail(err, 0, "option %s needs a value", spelled);
           value = argv[++i];
         }
-      if (apply_option(o, arg, value, err) < 0)
+      if (apply_option(o, spelled, value, err) < 0)
         return -1;
     }
   pos[npos] = NULL;

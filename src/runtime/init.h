@@ -46,8 +46,10 @@ struct init_ctx
  * default devices and linux.devices, /dev symlinks, /dev/ptmx. */
 int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err);
 
-/* Step 4: pivot_root (or MS_MOVE + chroot with no_pivot), maskedPaths,
- * readonlyPaths, root.readonly; cwd is "/" afterwards. */
+/* Step 4: pivot_root (or MS_MOVE + chroot with no_pivot), hostname,
+ * domainname and sysctl (validated against the namespaces the container
+ * owns; before readonlyPaths make /proc/sys read-only, runc's order),
+ * maskedPaths, readonlyPaths, root.readonly; cwd is "/" afterwards. */
 int rootfs_finish(const struct init_ctx *ctx, berth_error_t *err);
 
 /* Step 5: open a pty from the container's /dev/pts, make the slave the
@@ -58,9 +60,9 @@ int console_setup(const struct spec_process *p, int socket_fd, bool mount_dev_co
 
 /* -------- process.c (src/runtime) */
 
-/* Step 6, still as root in the container: hostname, domainname, sysctl
- * (validated against the namespaces the container owns), oomScoreAdj,
- * personality, scheduler, ioPriority, umask, chdir(cwd) + getcwd check. */
+/* Step 6, still as root in the container: oomScoreAdj, personality,
+ * scheduler, ioPriority, umask, chdir(cwd) + getcwd check (rootfs_prepare
+ * created a missing cwd). */
 int process_apply_container(const struct init_ctx *ctx, berth_error_t *err);
 
 /* Look up args[0] in the PATH of process.env (or the default PATH when env

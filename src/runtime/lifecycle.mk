@@ -1,1 +1,18 @@
 # runtime/lifecycle fragment
+libberth_a_SOURCES += \
+	src/runtime/container.c src/runtime/container.h \
+	src/runtime/init.c \
+	src/runtime/sync.c src/runtime/sync.h \
+	src/runtime/hooks.c src/runtime/hooks.h \
+	src/runtime/signals.c src/runtime/signals.h \
+	src/runtime/cmd_create.c \
+	src/runtime/cmd_start.c \
+	src/runtime/cmd_run.c \
+	src/runtime/cmd_kill.c \
+	src/runtime/cmd_delete.c
+
+check_PROGRAMS += tests/unit/test_lifecycle tests/helpers/recvtty
+tests_unit_test_lifecycle_SOURCES = tests/unit/test_lifecycle.c tests/unit/tap.h
+tests_unit_test_lifecycle_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_lifecycle
+tests_helpers_recvtty_SOURCES = tests/helpers/recvtty.c

@@ -1,1 +1,15 @@
-# runtime/linux fragment
+# runtime/linux fragment: rootfs, devices, console, process settings, sysctl
+libberth_a_SOURCES += \
+	src/runtime/linux.h \
+	src/runtime/rootfs.c \
+	src/runtime/devices.c \
+	src/runtime/console.c \
+	src/runtime/process.c \
+	src/runtime/sysctl.c
+
+check_PROGRAMS += tests/unit/test_sysctl tests/unit/test_process
+tests_unit_test_sysctl_SOURCES = tests/unit/test_sysctl.c tests/unit/tap.h
+tests_unit_test_sysctl_LDADD = $(UNIT_LDADD)
+tests_unit_test_process_SOURCES = tests/unit/test_process.c tests/unit/tap.h
+tests_unit_test_process_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_sysctl tests/unit/test_process

@@ -27,6 +27,11 @@ char *state_default_root(void);
  * and ids longer than BERTH_ID_MAX. */
 int container_id_validate(const char *id, berth_error_t *err);
 
+/* The id last accepted by container_id_validate() (container_open and
+ * container_dir_create validate), or NULL: main names it in the error
+ * line "berth: <command> <id>: <message>". */
+const char *container_current_id(void);
+
 struct container
 {
   char *id;
@@ -42,10 +47,21 @@ struct container
  * "container \"ID\" already exists" (EEXIST). The directory is locked. */
 int container_dir_create(const char *root, const char *id, struct container **out, berth_error_t *err);
 
+/* The lock is a flock() on lock_fd's open file description: a process
+ * forked or cloned while it is held (the container init) shares it until
+ * it closes lock_fd or execs, so close it in the child right away or a
+ * later `start` waits for the lock forever. */
+
 /* Open an existing container and take its lock (exclusive or shared).
  * Missing: "container \"ID\" does not exist" (ENOENT). */
 int container_open(const char *root, const char *id, bool exclusive, struct container **out,
                    berth_error_t *err);
+
+/* Open an existing container without taking its lock, for readers
+ * (state, list): state.json is replaced atomically, so a reader needs no
+ * lock, and a hook that runs `berth state` while create or start hold the
+ * lock cannot deadlock. Missing: as container_open(). */
+int container_open_unlocked(const char *root, const char *id, struct container **out, berth_error_t *err);
 
 /* Remove the container's directory and everything in it, then free c. */
 int container_dir_remove(struct container *c, berth_error_t *err);
@@ -60,6 +76,14 @@ int container_state_read(struct container *c, struct spec_state **out, berth_err
  * is_frozen says so; else "running". Returns a static string. */
 typedef bool (*container_frozen_fn)(const struct spec_state *s);
 const char *container_status(struct container *c, const struct spec_state *s, container_frozen_fn is_frozen);
+/* A container_frozen_fn that asks the container's cgroup (false when
+ * cgroups are disabled or the cgroup is gone). */
+bool container_cgroup_frozen(const struct spec_state *s);
+
+/* Turn the stored record into what `state` and `list` show: s->status
+ * becomes container_status() (frozen check through the cgroup) and pid
+ * is 0 once the container has stopped. */
+void container_state_refresh(struct container *c, struct spec_state *s);
 
 /* Ids of every container under root, sorted; a missing root is empty. */
 int state_list_ids(const char *root, char ***ids, size_t *n, berth_error_t *err);

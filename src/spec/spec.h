@@ -9,7 +9,14 @@
  *   NULL-terminated so they can be passed to execve();
  * - optional scalars are spec_opt_* with a `set` flag: absent in the JSON
  *   means set == false;
- * - optional objects are pointers, NULL when absent. */
+ * - optional objects are pointers, NULL when absent; JSON null counts as
+ *   absent everywhere;
+ * - unknown properties are ignored; a duplicate object key: the last one
+ *   wins (as in Go's encoding/json, which runc uses);
+ * - input is bounded (SPEC_JSON_MAX_SIZE bytes, 64 levels of nesting,
+ *   262144 JSON values), so any input parses in bounded time and memory;
+ * - uids/gids (process.user, additionalGids, linux.devices) must be
+ *   0..2^31-1; id mappings take the full uint32 range. */
 #ifndef BERTH_SPEC_H
 #define BERTH_SPEC_H
 
@@ -21,6 +28,11 @@
 #include "util/error.h"
 
 #define BERTH_OCI_VERSION "1.2.0"
+
+/* Upper bound for any JSON document the spec parsers accept (config.json,
+ * process.json, state.json, update's resources): bigger input fails with
+ * EFBIG before it is parsed. */
+#define SPEC_JSON_MAX_SIZE (16u << 20)
 
 typedef struct
 {
@@ -440,7 +452,8 @@ struct spec_config
  * "config.json: .process.user.uid: 4294967296 is out of range". */
 int spec_config_parse(const char *json, size_t len, const char *label, struct spec_config **out,
                       berth_error_t *err);
-/* Read and parse a file (bounded size). */
+/* Read and parse a file (at most SPEC_JSON_MAX_SIZE bytes); errors are
+ * labelled with the path. */
 int spec_config_load(const char *path, struct spec_config **out, berth_error_t *err);
 void spec_config_free(struct spec_config *c);
 
@@ -448,6 +461,12 @@ void spec_config_free(struct spec_config *c);
 int spec_process_parse(const char *json, size_t len, const char *label, struct spec_process **out,
                        berth_error_t *err);
 void spec_process_free(struct spec_process *p);
+
+/* Parse a bare linux.resources object (`update --resources`); same rules
+ * and error paths as in config.json, rooted at the label. */
+int spec_resources_parse(const char *json, size_t len, const char *label, struct spec_resources **out,
+                         berth_error_t *err);
+void spec_resources_free(struct spec_resources *r);
 
 /* Lookups used by the runtime */
 const struct spec_namespace *spec_find_namespace(const struct spec_config *c, enum spec_ns_type t);
@@ -492,7 +511,66 @@ void spec_state_free(struct spec_state *s);
 
 /* ---------------------------------------------------------------- emitters */
 
-/* The default config.json `berth spec` writes (like runc's). */
+/* The default config.json `berth spec` writes (like runc's), tab-indented
+ * and ending with a newline. rootless: as `runc spec --rootless` (user
+ * namespace mapping root to the current euid/egid, no network namespace,
+ * no uid=/gid= mount options, /sys bound from the host, no resources). */
 int spec_default_config_emit(bool rootless, char **out, size_t *out_len, berth_error_t *err);
+
+/* ---------------------------------------------------------------- features */
+
+/* The runtime-spec "features" document (`berth features`). The runtime
+ * fills it; strings are borrowed, not owned. Every list is NULL-terminated
+ * and NULL leaves the property out (which the spec reads as "unknown", not
+ * "none"); an empty list is written as []. `linux` is always written. */
+struct spec_features_kv
+{
+  const char *key;
+  const char *value;
+};
+
+struct spec_features_enabled
+{
+  bool present; /* write the object at all */
+  bool enabled;
+};
+
+struct spec_features
+{
+  const char *oci_version_min; /* required */
+  const char *oci_version_max; /* required */
+  const char *const *hooks;
+  const char *const *mount_options;
+  const struct spec_features_kv *annotations; /* written when n_annotations > 0 */
+  size_t n_annotations;
+  const char *const *potentially_unsafe_config_annotations;
+  struct
+  {
+    const char *const *namespaces;
+    const char *const *capabilities;
+    struct
+    {
+      bool present;
+      bool v1, v2, systemd, systemd_user, rdma;
+    } cgroup;
+    struct
+    {
+      bool present;
+      bool enabled;
+      const char *const *actions;
+      const char *const *operators;
+      const char *const *archs;
+      const char *const *known_flags;
+      const char *const *supported_flags;
+    } seccomp;
+    struct spec_features_enabled apparmor;
+    struct spec_features_enabled selinux;
+    struct spec_features_enabled intel_rdt;
+    struct spec_features_enabled idmap; /* mountExtensions.idmap */
+  } linux_;
+};
+
+/* Indented JSON ending with a newline. */
+int spec_features_emit(const struct spec_features *f, char **out, size_t *out_len, berth_error_t *err);
 
 #endif

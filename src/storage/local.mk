@@ -1,1 +1,14 @@
 # storage module: sources are listed here by the module's owner
+libberth_a_SOURCES += \
+	src/storage/storage.h \
+	src/storage/path.c \
+	src/storage/mountopts.c \
+	src/storage/mount.c \
+	src/storage/copyup.c
+
+check_PROGRAMS += tests/unit/test_storage_path tests/unit/test_mountopts
+tests_unit_test_storage_path_SOURCES = tests/unit/test_storage_path.c tests/unit/tap.h
+tests_unit_test_storage_path_LDADD = $(UNIT_LDADD)
+tests_unit_test_mountopts_SOURCES = tests/unit/test_mountopts.c tests/unit/tap.h
+tests_unit_test_mountopts_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_storage_path tests/unit/test_mountopts

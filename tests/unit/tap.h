@@ -48,9 +48,10 @@ static inline __attribute__((format(printf, 2, 3))) int ok(int cond, const char 
 #define is_err(ret, errobj, text, ...)                                                           \
   do                                                                                             \
     {                                                                                            \
+      int r_ = (int) (ret); /* first: ret may be the call that sets errobj */                  \
       const char *m_ = (errobj) ? (errobj)->msg : "(no error)";                                  \
-      if (!ok((ret) < 0 && strstr(m_, (text)) != NULL, __VA_ARGS__))                             \
-        printf("#   ret %d, message \"%s\", want it to contain \"%s\"\n", (int) (ret), m_, (text)); \
+      if (!ok(r_ < 0 && strstr(m_, (text)) != NULL, __VA_ARGS__))                                \
+        printf("#   ret %d, message \"%s\", want it to contain \"%s\"\n", r_, m_, (text));      \
     }                                                                                            \
   while (0)
 

@@ -1,0 +1,520 @@
+/* The cgroups interface: host discovery, the per-hierarchy directories of
+ * a container's cgroup, and dispatch to the v2 and v1 drivers. Measured
+ * cost and why libcgroup is not used: cgroups_internal.h. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroups/cgroups_internal.h"
+#include "util/util.h"
+
+#define CGROUP_FS_ROOT "/sys/fs/cgroup"
+#define CGROUP_FILE_MAX (1 << 20)
+#define CGROUP_PROCS_MAX (64 << 20)
+/* how long destroy waits for killed processes to leave */
+#define CGROUP_DESTROY_WAIT_MS 5000
+
+/* --------------------------------------------------------- discovery */
+
+static struct cgroup_mounts host_mounts;
+static enum cgroup_mode host_mode;
+static bool host_discovered;
+
+/* A pure v2 host is recognised by one statfs; only other hosts pay for
+ * reading /proc/self/mountinfo, and only once per process. */
+static int discover_host(berth_error_t *err)
+{
+  if (host_discovered)
+    return 0;
+  struct statfs sfs;
+  if (statfs(CGROUP_FS_ROOT, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
+    {
+      host_mounts.h = xcalloc(1, sizeof(*host_mounts.h));
+      host_mounts.h[0] = (struct cgroup_hierarchy) {
+        .mount_point = xstrdup(CGROUP_FS_ROOT), .root = xstrdup("/"), .v2 = true
+      };
+      host_mounts.n = 1;
+      host_mode = CGROUP_MODE_UNIFIED;
+      host_discovered = true;
+      return 0;
+    }
+  _cleanup_free_ char *text = NULL;
+  size_t len;
+  if (read_file_at(AT_FDCWD, "/proc/self/mountinfo", CGROUP_PROCS_MAX, &text, &len, err) < 0)
+    return berth_wrap(err, "find cgroup mounts");
+  struct cgroup_mounts m = { 0 };
+  if (cgroup_parse_mountinfo(text, &m, err) < 0 || cgroup_mode_from_mounts(&m, &host_mode, err) < 0)
+    {
+      cgroup_mounts_clear(&m);
+      return berth_wrap(err, "find cgroup mounts");
+    }
+  host_mounts = m;
+  host_discovered = true;
+  return 0;
+}
+
+int cgroup_detect_mode(enum cgroup_mode *out, berth_error_t *err)
+{
+  if (discover_host(err) < 0)
+    return berth_error_ret(*err);
+  *out = host_mode;
+  return 0;
+}
+
+/* --------------------------------------------------------- cgroupfs helpers */
+
+int cgroup_fs_write(const char *dir, const char *file, const char *value, berth_error_t *err)
+{
+  _cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+  return write_file_at(AT_FDCWD, p, value, strlen(value), err);
+}
+
+int cgroup_fs_read(const char *dir, const char *file, char **out, berth_error_t *err)
+{
+  _cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+  size_t len;
+  return read_file_at(AT_FDCWD, p, CGROUP_FILE_MAX, out, &len, err);
+}
+
+static void pids_append(pid_t **pids, size_t *n, pid_t pid)
+{
+  *pids = xreallocarray(*pids, *n + 1, sizeof(pid_t));
+  (*pids)[(*n)++] = pid;
+}
+
+/* cgroup.procs of dir (appended to *pids); a missing dir adds nothing */
+static int read_procs_file(const char *dir, pid_t **pids, size_t *n, berth_error_t *err)
+{
+  _cleanup_free_ char *p = xasprintf("%s/cgroup.procs", dir);
+  _cleanup_free_ char *text = NULL;
+  size_t len;
+  _cleanup_error_ berth_error_t e = NULL;
+  if (read_file_at(AT_FDCWD, p, CGROUP_PROCS_MAX, &text, &len, &e) < 0)
+    {
+      if (e->errnum == ENOENT || e->errnum == ENODEV)
+        return 0;
+      *err = steal_pointer(&e);
+      return berth_error_ret(*err);
+    }
+  for (char *line = text, *next; *line; line = next)
+    {
+      next = strchrnul(line, '\n');
+      if (*next)
+        *next++ = '\0';
+      long long v;
+      if (line[0] == '\0')
+        continue;
+      if (parse_int64(line, &v) < 0 || v <= 0)
+        return berth_fail(err, EINVAL, "%s: bad pid \"%s\"", p, line);
+      pids_append(pids, n, (pid_t) v);
+    }
+  return 0;
+}
+
+/* Every process of dir and of the cgroups below it (a container may make
+ * sub-cgroups of its own). */
+int cgroup_fs_read_pids(const char *dir, pid_t **pids, size_t *n, berth_error_t *err)
+{
+  if (read_procs_file(dir, pids, n, err) < 0)
+    return -1;
+  _cleanup_closedir_ DIR *d = opendir(dir);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : berth_fail_sys(err, "open %s", dir);
+  struct dirent *de;
+  while ((de = readdir(d)))
+    {
+      if (de->d_type != DT_DIR || str_eq(de->d_name, ".") || str_eq(de->d_name, ".."))
+        continue;
+      _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+      if (cgroup_fs_read_pids(sub, pids, n, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int mkdir_levels_once(struct cgroup_dir *dir, const char *cg_path,
+                             const struct cgroup_level_hooks *hooks, berth_error_t *err)
+{
+  _cleanup_free_ char *cur = xstrdup(dir->mount_point);
+  for (const char *s = cg_path; *s;)
+    {
+      while (*s == '/')
+        s++;
+      size_t len = strcspn(s, "/");
+      if (len == 0)
+        break;
+      if (hooks->before_child && hooks->before_child(cur, err) < 0)
+        return -1;
+      char *child = xasprintf("%s/%.*s", str_eq(cur, "/") ? "" : cur, (int) len, s);
+      s += len;
+      _cleanup_free_ char *parent = steal_pointer(&cur);
+      cur = child;
+      if (mkdir(cur, 0755) < 0)
+        {
+          if (errno == EEXIST && dir->made_depth == 0)
+            continue;
+          return berth_fail_sys(err, "mkdir %s", cur);
+        }
+      dir->made_depth++;
+      if (hooks->after_new && hooks->after_new(parent, cur, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int cgroup_fs_mkdir_levels(struct cgroup_dir *dir, const char *cg_path,
+                           const struct cgroup_level_hooks *hooks, berth_error_t *err)
+{
+  /* a shared parent (/berth) we found can vanish under us when the last
+   * container in it is destroyed at that moment: start over */
+  for (int attempt = 0;; attempt++)
+    {
+      int r = mkdir_levels_once(dir, cg_path, hooks, err);
+      if (r == 0 || attempt == 3 || dir->made_depth > 0 || (*err)->errnum != ENOENT)
+        return r;
+      berth_error_free(err);
+    }
+}
+
+void cgroup_fs_undo_create(struct cgroup_dir *dir)
+{
+  _cleanup_free_ char *p = xstrdup(dir->path);
+  for (; dir->made_depth > 0; dir->made_depth--)
+    {
+      rmdir(p);
+      char *slash = strrchr(p, '/');
+      if (slash == NULL || slash == p)
+        break;
+      *slash = '\0';
+    }
+  dir->made_depth = 0;
+}
+
+/* --------------------------------------------------------- handles */
+
+static struct berth_cgroup *cgroup_new(const char *path)
+{
+  struct berth_cgroup *cg = xcalloc(1, sizeof(*cg));
+  cg->mode = host_mode;
+  cg->path = xstrdup(path);
+  cg->clone_fd = -1;
+  for (size_t i = 0; i < host_mounts.n; i++)
+    {
+      const struct cgroup_hierarchy *h = &host_mounts.h[i];
+      if (host_mode == CGROUP_MODE_UNIFIED && !h->v2)
+        continue; /* a leftover named v1 hierarchy */
+      if (h->v2 && cg->n_dirs > 0 && cg->dirs[0].v2)
+        continue; /* a second cgroup2 mount */
+      cg->dirs = xreallocarray(cg->dirs, cg->n_dirs + 1, sizeof(*cg->dirs));
+      struct cgroup_dir *d = &cg->dirs[cg->n_dirs++];
+      *d = (struct cgroup_dir) {
+        .path = xasprintf("%s%s", str_eq(h->mount_point, "/") ? "" : h->mount_point, path),
+        .mount_point = xstrdup(h->mount_point),
+        .v2 = h->v2,
+        .controllers = NULL,
+      };
+      if (!h->v2)
+        {
+          size_t n = strv_len(h->controllers);
+          d->controllers = xcalloc(n + 1, sizeof(char *));
+          for (size_t j = 0; j < n; j++)
+            d->controllers[j] = xstrdup(h->controllers[j]);
+        }
+      /* keep the v2 dir first: on unified it is the only one, on hybrid
+       * the v1 lookups skip it */
+      if (d->v2 && cg->n_dirs > 1)
+        {
+          struct cgroup_dir tmp = *d;
+          memmove(&cg->dirs[1], &cg->dirs[0], (cg->n_dirs - 1) * sizeof(*cg->dirs));
+          cg->dirs[0] = tmp;
+        }
+    }
+  return cg;
+}
+
+void cgroup_free(struct berth_cgroup *cg)
+{
+  if (cg == NULL)
+    return;
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    {
+      free(cg->dirs[i].path);
+      free(cg->dirs[i].mount_point);
+      strv_free(cg->dirs[i].controllers);
+    }
+  free(cg->dirs);
+  free(cg->path);
+  if (cg->clone_fd >= 0)
+    close(cg->clone_fd);
+  free(cg);
+}
+
+static void cgroup_freep(struct berth_cgroup **cg)
+{
+  cgroup_free(*cg);
+}
+#define _cleanup_cgroup_ _cleanup_(cgroup_freep)
+
+const struct cgroup_dir *cgroup_v1_dir_for(const struct berth_cgroup *cg, const char *controller)
+{
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    if (!cg->dirs[i].v2 && cgroup_controllers_have(cg->dirs[i].controllers, controller))
+      return &cg->dirs[i];
+  return NULL;
+}
+
+const struct cgroup_dir *cgroup_procs_dir(const struct berth_cgroup *cg)
+{
+  if (cg->mode == CGROUP_MODE_UNIFIED)
+    return &cg->dirs[0];
+  const struct cgroup_dir *d = cgroup_v1_dir_for(cg, "pids");
+  if (d)
+    return d;
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    if (!cg->dirs[i].v2)
+      return &cg->dirs[i];
+  return &cg->dirs[0];
+}
+
+static void undo_create(struct berth_cgroup *cg)
+{
+  for (size_t i = cg->n_dirs; i-- > 0;)
+    cgroup_fs_undo_create(&cg->dirs[i]);
+}
+
+static int check_reusable(struct berth_cgroup *cg, berth_error_t *err)
+{
+  const struct cgroup_dir *d = cgroup_procs_dir(cg);
+  if (d->made_depth > 0)
+    return 0;
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  if (cgroup_fs_read_pids(d->path, &pids, &n, err) < 0)
+    return -1;
+  if (n > 0)
+    return berth_fail(err, EBUSY, "%s already exists and has %zu process%s in it", d->path, n,
+                      n == 1 ? "" : "es");
+  return 0;
+}
+
+int cgroup_create(const char *path, struct berth_cgroup **out, berth_error_t *err)
+{
+  if (discover_host(err) < 0)
+    return berth_wrap(err, "create cgroup %s", path);
+  if (path == NULL || path[0] != '/' || path[1] == '\0')
+    return berth_fail(err, EINVAL, "create cgroup \"%s\": not an absolute non-root cgroup path",
+                      path ? path : "");
+  _cleanup_cgroup_ struct berth_cgroup *cg = cgroup_new(path);
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    {
+      struct cgroup_dir *d = &cg->dirs[i];
+      int r = d->v2 ? cgroup_v2_create_dir(d, path, err)
+                    : cgroup_v1_create_dir(d, path, err);
+      if (r < 0)
+        {
+          undo_create(cg);
+          return berth_wrap(err, "create cgroup %s", path);
+        }
+    }
+  if (check_reusable(cg, err) < 0)
+    {
+      undo_create(cg);
+      return berth_wrap(err, "create cgroup %s", path);
+    }
+  *out = steal_pointer(&cg);
+  return 0;
+}
+
+int cgroup_open(const char *path, struct berth_cgroup **out, berth_error_t *err)
+{
+  if (discover_host(err) < 0)
+    return berth_wrap(err, "open cgroup %s", path);
+  if (path == NULL || path[0] != '/' || path[1] == '\0')
+    return berth_fail(err, EINVAL, "open cgroup \"%s\": not an absolute non-root cgroup path",
+                      path ? path : "");
+  *out = cgroup_new(path);
+  return 0;
+}
+
+const char *cgroup_get_path(const struct berth_cgroup *cg)
+{
+  return cg->path;
+}
+
+enum cgroup_mode cgroup_get_mode(const struct berth_cgroup *cg)
+{
+  return cg->mode;
+}
+
+int cgroup_clone_fd(struct berth_cgroup *cg)
+{
+  if (cg->mode != CGROUP_MODE_UNIFIED)
+    return -1;
+  if (cg->clone_fd < 0)
+    cg->clone_fd = open(cg->dirs[0].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return cg->clone_fd;
+}
+
+int cgroup_enter(struct berth_cgroup *cg, pid_t pid, berth_error_t *err)
+{
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%d", (int) pid);
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    if (cgroup_fs_write(cg->dirs[i].path, "cgroup.procs", buf, err) < 0)
+      return berth_wrap(err, "move pid %d into cgroup %s", (int) pid, cg->path);
+  return 0;
+}
+
+int cgroup_pids(struct berth_cgroup *cg, pid_t **pids, size_t *n, berth_error_t *err)
+{
+  _cleanup_free_ pid_t *v = NULL;
+  size_t count = 0;
+  if (cgroup_fs_read_pids(cgroup_procs_dir(cg)->path, &v, &count, err) < 0)
+    return berth_wrap(err, "list processes of cgroup %s", cg->path);
+  *pids = steal_pointer(&v);
+  *n = count;
+  return 0;
+}
+
+int cgroup_kill_all(struct berth_cgroup *cg, int sig, berth_error_t *err)
+{
+  int r = cg->mode == CGROUP_MODE_UNIFIED ? cgroup_v2_kill_all(&cg->dirs[0], sig, err)
+                                          : cgroup_v1_kill_all(cg, sig, err);
+  return r < 0 ? berth_wrap(err, "signal %d to cgroup %s", sig, cg->path) : 0;
+}
+
+int cgroup_signal_pids(const char *dir, int sig, size_t *n_signalled, berth_error_t *err)
+{
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  if (cgroup_fs_read_pids(dir, &pids, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (kill(pids[i], sig) < 0 && errno != ESRCH)
+      return berth_fail_sys(err, "kill %d (in %s)", (int) pids[i], dir);
+  if (n_signalled)
+    *n_signalled = n;
+  return 0;
+}
+
+/* rmdir dir and the cgroups a container made below it; ENOENT is fine */
+static int rmdir_tree(const char *dir)
+{
+  _cleanup_closedir_ DIR *d = opendir(dir);
+  if (d == NULL)
+    return errno == ENOENT ? 0 : -1;
+  struct dirent *de;
+  while ((de = readdir(d)))
+    {
+      if (de->d_type != DT_DIR || str_eq(de->d_name, ".") || str_eq(de->d_name, ".."))
+        continue;
+      _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+      if (rmdir_tree(sub) < 0)
+        return -1;
+    }
+  if (rmdir(dir) < 0 && errno != ENOENT)
+    return -1;
+  return 0;
+}
+
+static long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* rmdir every hierarchy's leaf that is still there; 0 when all are gone,
+ * else the errno of the last failure and its path in *busy */
+static int remove_leaves(struct berth_cgroup *cg, bool with_children, const char **busy)
+{
+  int e = 0;
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    {
+      int r = with_children ? rmdir_tree(cg->dirs[i].path) : rmdir(cg->dirs[i].path);
+      if (r < 0 && errno != ENOENT)
+        {
+          e = errno;
+          *busy = cg->dirs[i].path;
+        }
+    }
+  return e;
+}
+
+/* A handle from cgroup_create also removes the parents that create made
+ * (a failed create leaves nothing behind); one another container still
+ * uses refuses rmdir and stays. A handle from cgroup_open made nothing. */
+static void remove_made_parents(struct berth_cgroup *cg)
+{
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    {
+      struct cgroup_dir *d = &cg->dirs[i];
+      _cleanup_free_ char *p = xstrdup(d->path);
+      for (; d->made_depth > 1; d->made_depth--)
+        {
+          char *slash = strrchr(p, '/');
+          if (slash == NULL || slash == p)
+            break;
+          *slash = '\0';
+          if (rmdir(p) < 0)
+            break;
+        }
+      d->made_depth = 0;
+    }
+}
+
+int cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err)
+{
+  const char *busy = NULL;
+  /* the common case (the container is gone) costs one rmdir per hierarchy:
+   * the kernel refuses to remove a cgroup with processes or children */
+  int e = remove_leaves(cg, false, &busy);
+  if (e == 0)
+    {
+      remove_made_parents(cg);
+      return 0;
+    }
+  long long deadline = now_ms() + CGROUP_DESTROY_WAIT_MS;
+  useconds_t pause_us = 500;
+  for (int round = 1; e == EBUSY || e == ENOTEMPTY; round++)
+    {
+      /* killed processes leave asynchronously: kill, then try to remove;
+       * EBUSY means someone is still there, so kill again and retry */
+      if (cgroup_kill_all(cg, SIGKILL, err) < 0)
+        return berth_wrap(err, "destroy cgroup %s", cg->path);
+      e = remove_leaves(cg, true, &busy);
+      if (e == 0)
+        {
+          remove_made_parents(cg);
+          return 0;
+        }
+      if (now_ms() > deadline)
+        return berth_fail(err, e, "destroy cgroup %s: rmdir %s (still busy after %d tries)", cg->path,
+                          busy, round);
+      usleep(pause_us);
+      if (pause_us < 20000)
+        pause_us *= 2;
+    }
+  return berth_fail(err, e, "destroy cgroup %s: rmdir %s", cg->path, busy);
+}
+
+int cgroup_apply_resources(struct berth_cgroup *cg, const struct spec_resources *r, berth_error_t *err)
+{
+  if (r == NULL)
+    return 0;
+  int ret = cg->mode == CGROUP_MODE_UNIFIED ? cgroup_v2_apply_resources(&cg->dirs[0], r, err)
+                                            : cgroup_v1_apply_resources(cg, r, err);
+  return ret < 0 ? berth_wrap(err, "cgroup %s", cg->path) : 0;
+}
+
+bool cgroup_is_frozen(struct berth_cgroup *cg)
+{
+  return cg->mode == CGROUP_MODE_UNIFIED ? cgroup_v2_is_frozen(&cg->dirs[0]) : cgroup_v1_is_frozen(cg);
+}

@@ -1,0 +1,149 @@
+/* cgroup v1 driver (legacy and hybrid hosts): one directory per mounted
+ * hierarchy, name=systemd included. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroups/cgroups_internal.h"
+#include "util/util.h"
+
+/* how long kill_all waits for the freezer to report FROZEN */
+#define FREEZE_WAIT_MS 1000
+
+/* A new v1 cpuset starts with empty cpus and mems, and the kernel refuses
+ * to move a task into it (ENOSPC): give it its parent's. */
+static int fill_cpuset_from_parent(const char *parent, const char *child, berth_error_t *err)
+{
+  static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+  for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+    {
+      _cleanup_free_ char *value = NULL;
+      if (cgroup_fs_read(parent, files[i], &value, err) < 0)
+        return -1;
+      value[strcspn(value, "\n")] = '\0';
+      if (value[0] == '\0')
+        return berth_fail(err, ENOSPC, "%s/%s is empty: no cpus/mems to give %s", parent, files[i],
+                          child);
+      if (cgroup_fs_write(child, files[i], value, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int cgroup_v1_create_dir(struct cgroup_dir *dir, const char *cg_path, berth_error_t *err)
+{
+  static const struct cgroup_level_hooks cpuset_hooks = { .after_new = fill_cpuset_from_parent };
+  static const struct cgroup_level_hooks no_hooks = { 0 };
+  bool cpuset = cgroup_controllers_have(dir->controllers, "cpuset");
+  return cgroup_fs_mkdir_levels(dir, cg_path, cpuset ? &cpuset_hooks : &no_hooks, err);
+}
+
+static void sleep_ms(long ms)
+{
+  struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+  nanosleep(&ts, NULL);
+}
+
+static int freezer_set(const struct cgroup_dir *freezer, const char *state, berth_error_t *err)
+{
+  if (cgroup_fs_write(freezer->path, "freezer.state", state, err) < 0)
+    return -1;
+  if (!str_eq(state, "FROZEN"))
+    return 0;
+  for (int waited = 0; waited < FREEZE_WAIT_MS; waited++)
+    {
+      _cleanup_free_ char *now = NULL;
+      if (cgroup_fs_read(freezer->path, "freezer.state", &now, err) < 0)
+        return -1;
+      if (str_has_prefix(now, "FROZEN"))
+        return 0;
+      sleep_ms(1);
+    }
+  return berth_fail(err, ETIMEDOUT, "%s/freezer.state: not FROZEN after %d ms", freezer->path,
+                    FREEZE_WAIT_MS);
+}
+
+/* SIGKILL: freeze first so nothing can fork away while we read the list,
+ * kill, then thaw so the kills are delivered. Other signals go straight to
+ * the processes (freezing would hold them back until thawed). A container
+ * that is paused stays paused for those. */
+int cgroup_v1_kill_all(struct berth_cgroup *cg, int sig, berth_error_t *err)
+{
+  const struct cgroup_dir *procs = cgroup_procs_dir(cg);
+  const struct cgroup_dir *freezer = cgroup_v1_dir_for(cg, "freezer");
+  if (sig != SIGKILL || freezer == NULL)
+    return cgroup_signal_pids(procs->path, sig, NULL, err);
+
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  if (cgroup_fs_read_pids(procs->path, &pids, &n, err) < 0)
+    return -1;
+  if (n == 0)
+    return 0; /* empty or already gone: nothing to freeze */
+  bool was_frozen = cgroup_v1_is_frozen(cg);
+  _cleanup_error_ berth_error_t freeze_err = NULL;
+  if (!was_frozen && freezer_set(freezer, "FROZEN", &freeze_err) < 0)
+    {
+      _cleanup_error_ berth_error_t ignored = NULL;
+      (void) cgroup_fs_write(freezer->path, "freezer.state", "THAWED", &ignored);
+      /* the freezer part is gone (a half-removed cgroup): kill unfrozen */
+      if (freeze_err->errnum == ENOENT)
+        return cgroup_signal_pids(procs->path, SIGKILL, NULL, err);
+      *err = steal_pointer(&freeze_err);
+      return berth_error_ret(*err);
+    }
+  int r = cgroup_signal_pids(procs->path, SIGKILL, NULL, err);
+  _cleanup_error_ berth_error_t thaw_err = NULL;
+  if (freezer_set(freezer, "THAWED", r < 0 ? &thaw_err : err) < 0 && r == 0)
+    return -1;
+  return r;
+}
+
+bool cgroup_v1_is_frozen(const struct berth_cgroup *cg)
+{
+  const struct cgroup_dir *freezer = cgroup_v1_dir_for(cg, "freezer");
+  if (freezer == NULL)
+    return false;
+  _cleanup_free_ char *state = NULL;
+  _cleanup_error_ berth_error_t e = NULL;
+  if (cgroup_fs_read(freezer->path, "freezer.state", &state, &e) < 0)
+    return false;
+  return str_has_prefix(state, "FROZEN");
+}
+
+static int write_field(const struct berth_cgroup *cg, const char *controller, const char *file,
+                       const char *value, const char *field, berth_error_t *err)
+{
+  const struct cgroup_dir *d = cgroup_v1_dir_for(cg, controller);
+  if (d == NULL)
+    return berth_fail(err, ENOTSUP, "linux.resources.%s: the %s cgroup controller is not mounted",
+                      field, controller);
+  if (cgroup_fs_write(d->path, file, value, err) < 0)
+    return berth_wrap(err, "linux.resources.%s: set %s to %s", field, file, value);
+  return 0;
+}
+
+/* Issue 4 brings the full conversion table; for now memory.limit and
+ * pids.limit (0 means unset for both, as runc reads them; < 0 unlimited,
+ * which v1 memory spells -1 and pids "max"). */
+int cgroup_v1_apply_resources(const struct berth_cgroup *cg, const struct spec_resources *r,
+                              berth_error_t *err)
+{
+  if (r->memory && r->memory->limit.set && r->memory->limit.value != 0)
+    {
+      long long limit = r->memory->limit.value < 0 ? -1 : (long long) r->memory->limit.value;
+      _cleanup_free_ char *v = xasprintf("%lld", limit);
+      if (write_field(cg, "memory", "memory.limit_in_bytes", v, "memory.limit", err) < 0)
+        return -1;
+    }
+  if (r->pids_limit.set && r->pids_limit.value != 0)
+    {
+      long long limit = r->pids_limit.value;
+      _cleanup_free_ char *v = limit < 0 ? xstrdup("max") : xasprintf("%lld", limit);
+      if (write_field(cg, "pids", "pids.max", v, "pids.limit", err) < 0)
+        return -1;
+    }
+  return 0;
+}

@@ -1,0 +1,317 @@
+/* The container init: the child create clones. It enters the
+ * namespaces, has the rootfs and the process prepared (rootfs.c,
+ * process.c), waits on exec.fifo for `start` and execs the user program.
+ * Before READY every error goes to the parent over the sync socket (and
+ * fails `create`); after it, errors are written into exec.fifo for
+ * `start` to report. The order follows init.h. */
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runtime/container.h"
+#include "runtime/hooks.h"
+#include "runtime/signals.h"
+#include "runtime/sync.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+
+static int ns_clone_flag(enum spec_ns_type t)
+{
+  switch (t)
+    {
+    case SPEC_NS_PID: return CLONE_NEWPID;
+    case SPEC_NS_NETWORK: return CLONE_NEWNET;
+    case SPEC_NS_MOUNT: return CLONE_NEWNS;
+    case SPEC_NS_IPC: return CLONE_NEWIPC;
+    case SPEC_NS_UTS: return CLONE_NEWUTS;
+    case SPEC_NS_USER: return CLONE_NEWUSER;
+    case SPEC_NS_CGROUP: return CLONE_NEWCGROUP;
+    case SPEC_NS_TIME: return CLONE_NEWTIME;
+    default: return 0;
+    }
+}
+
+static int join_namespace(struct init_args *a, enum spec_ns_type t, berth_error_t *err)
+{
+  if (a->join_fd[t] < 0)
+    return 0;
+  if (setns(a->join_fd[t], ns_clone_flag(t)) < 0)
+    return berth_fail_sys(err, "join the %s namespace", spec_ns_type_name(t));
+  close(a->join_fd[t]);
+  a->join_fd[t] = -1;
+  return 0;
+}
+
+int init_join_namespaces(struct init_args *a, berth_error_t *err)
+{
+  static const enum spec_ns_type order[] = {SPEC_NS_IPC, SPEC_NS_UTS, SPEC_NS_NETWORK,
+                                            SPEC_NS_CGROUP, SPEC_NS_TIME, SPEC_NS_MOUNT};
+  if (join_namespace(a, SPEC_NS_USER, err) < 0)
+    return -1;
+  for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+    if (join_namespace(a, order[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+static int become_root_in_userns(bool groups_allowed, berth_error_t *err)
+{
+  if (setresgid(0, 0, 0) < 0)
+    return berth_fail_sys(err, "setresgid(0) in the user namespace (is gid 0 mapped?)");
+  if (groups_allowed && setgroups(0, NULL) < 0 && errno != EPERM)
+    return berth_fail_sys(err, "setgroups([]) in the user namespace");
+  if (setresuid(0, 0, 0) < 0)
+    return berth_fail_sys(err, "setresuid(0) in the user namespace (is uid 0 mapped?)");
+  return 0;
+}
+
+static int write_time_offsets(const struct spec_linux *lx, berth_error_t *err)
+{
+  const struct spec_time_offset *mono = lx ? lx->time_offset_monotonic : NULL;
+  const struct spec_time_offset *boot = lx ? lx->time_offset_boottime : NULL;
+  if (!mono && !boot)
+    return 0;
+  _cleanup_free_ char *m = mono ? xasprintf("monotonic %lld %u\n", (long long) mono->secs, mono->nanosecs)
+                                : xstrdup("");
+  _cleanup_free_ char *b = boot ? xasprintf("boottime %lld %u\n", (long long) boot->secs, boot->nanosecs)
+                                : xstrdup("");
+  _cleanup_free_ char *text = xasprintf("%s%s", m, b);
+  if (write_file_at(AT_FDCWD, "/proc/self/timens_offsets", text, strlen(text), err) < 0)
+    return berth_wrap(err, "time namespace offsets");
+  return 0;
+}
+
+static int enter_namespaces(struct init_args *a, berth_error_t *err)
+{
+  /* the user namespace first: the others are then judged (and, when new,
+   * owned) by it */
+  if (join_namespace(a, SPEC_NS_USER, err) < 0)
+    return -1;
+  int32_t pid_seen_by_parent;
+  if (sync_expect(a->sync_fd, SYNC_GO, &pid_seen_by_parent, err) < 0)
+    return berth_wrap(err, "wait for the runtime");
+  a->state->pid = pid_seen_by_parent;
+  /* the time namespace before we become root of the user namespace: our
+   * non-dumpable /proc/self/timens_offsets belongs to the host's root,
+   * which we still are (with every capability of the new namespace) */
+  if (a->unshare_flags & CLONE_NEWTIME)
+    {
+      if (unshare(CLONE_NEWTIME) < 0)
+        return berth_fail_sys(err, "create the time namespace");
+      if (write_time_offsets(a->ctx.config->linux_, err) < 0)
+        return -1;
+    }
+  if (a->any_userns)
+    {
+      bool groups_allowed = true;
+      _cleanup_free_ char *sg = NULL;
+      size_t len;
+      _cleanup_error_ berth_error_t ignored = NULL;
+      if (read_file_at(AT_FDCWD, "/proc/self/setgroups", 64, &sg, &len, &ignored) == 0
+          && str_has_prefix(sg, "deny"))
+        groups_allowed = false;
+      if (become_root_in_userns(groups_allowed, err) < 0)
+        return -1;
+    }
+  if (init_join_namespaces(a, err) < 0)
+    return -1;
+  int flags = a->unshare_flags & ~CLONE_NEWTIME;
+  if (flags && unshare(flags) < 0)
+    return berth_fail_sys(err, "create namespaces (unshare 0x%x)", (unsigned) flags);
+  if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0
+      && errno != ENOSYS)
+    return berth_fail_sys(err, "create a session keyring");
+  return 0;
+}
+
+static int emit_state(const struct spec_state *s, const char *status, char **json, size_t *len,
+                      berth_error_t *err)
+{
+  struct spec_state copy = *s;
+  copy.status = (char *) status;
+  return spec_state_emit(&copy, 0, json, len, err);
+}
+
+static int run_container_hooks(struct init_args *a, const struct spec_hook_list *list, const char *stage,
+                               const char *status, berth_error_t *err)
+{
+  if (list->n == 0)
+    return 0;
+  _cleanup_free_ char *json = NULL;
+  size_t len;
+  if (emit_state(a->state, status, &json, &len, err) < 0)
+    return -1;
+  return hooks_run(list, stage, json, len, false, err);
+}
+
+static bool has_runtime_hooks(const struct spec_hooks *h)
+{
+  return h && (h->prestart.n || h->create_runtime.n);
+}
+
+/* Steps 1-7 of init.h. */
+static int init_prepare(struct init_args *a, char **exec_path, berth_error_t *err)
+{
+  const struct spec_hooks *hooks = a->ctx.config->hooks;
+  if (enter_namespaces(a, err) < 0)
+    return -1;
+  if (rootfs_prepare(&a->ctx, err) < 0)
+    return -1;
+  if (has_runtime_hooks(hooks))
+    {
+      if (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL, err) < 0
+          || sync_expect(a->sync_fd, SYNC_HOOKS_DONE, NULL, err) < 0)
+        return -1;
+    }
+  if (hooks && run_container_hooks(a, &hooks->create_container, "createContainer", "creating", err) < 0)
+    return -1;
+  if (rootfs_finish(&a->ctx, err) < 0)
+    return -1;
+  if (a->ctx.process->terminal)
+    {
+      int fd = steal_fd(&a->console_fd);
+      if (console_setup(a->ctx.process, fd, true, err) < 0)
+        return -1;
+    }
+  if (process_apply_container(&a->ctx, err) < 0)
+    return -1;
+  if (process_find_executable(a->ctx.process, exec_path, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* Block until `start` opens the read side. The O_PATH fd was opened
+ * before pivot_root; reopen it through our own procfs entry. */
+static int wait_for_start(int proc_fd, int fifo_path_fd, berth_error_t *err)
+{
+  _cleanup_free_ char *link = xasprintf("self/fd/%d", fifo_path_fd);
+  int fd;
+  do
+    fd = openat(proc_fd, link, O_WRONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return berth_fail_sys(err, "open exec.fifo");
+  return fd;
+}
+
+/* Preserved fds 3..3+n-1 survive exec, everything else >= 3 is close-on-exec. */
+static int prepare_fds(int preserve, berth_error_t *err)
+{
+  unsigned first_closed = 3U + (unsigned) preserve;
+  if (syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    {
+      /* kernels before 5.11: one by one up to the fd limit */
+      long max = sysconf(_SC_OPEN_MAX);
+      for (long fd = first_closed; fd < (max > 0 ? max : 65536); fd++)
+        {
+          int fl = fcntl((int) fd, F_GETFD);
+          if (fl >= 0 && !(fl & FD_CLOEXEC) && fcntl((int) fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+            return berth_fail_sys(err, "mark fd %ld close-on-exec", fd);
+        }
+    }
+  for (int fd = 3; fd < 3 + preserve; fd++)
+    {
+      int fl = fcntl(fd, F_GETFD);
+      if (fl >= 0 && fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
+        return berth_fail_sys(err, "keep preserved fd %d", fd);
+    }
+  return 0;
+}
+
+static char **exec_environment(const struct spec_process *p, int preserve)
+{
+  size_t n = p->env ? strv_len(p->env) : 0;
+  char **env = xcalloc(n + 1, sizeof *env);
+  for (size_t i = 0; i < n; i++)
+    env[i] = xstrdup(p->env[i]);
+  if (preserve > 0)
+    {
+      _cleanup_free_ char *nfds = xasprintf("%d", preserve);
+      _cleanup_free_ char *pid = xasprintf("%d", (int) getpid());
+      char **e1 = env_set(env, "LISTEN_FDS", nfds);
+      strv_free(env);
+      env = env_set(e1, "LISTEN_PID", pid);
+      strv_free(e1);
+    }
+  return env;
+}
+
+/* Step 8. Returns only on failure. */
+static int init_exec(struct init_args *a, const char *exec_path, berth_error_t *err)
+{
+  const struct spec_hooks *hooks = a->ctx.config->hooks;
+  if (hooks && run_container_hooks(a, &hooks->start_container, "startContainer", "created", err) < 0)
+    return -1;
+  if (process_apply_identity(a->ctx.process, err) < 0)
+    return -1;
+  _cleanup_strv_ char **env = exec_environment(a->ctx.process, a->preserve_fds);
+  if (prepare_fds(a->preserve_fds, err) < 0)
+    return -1;
+  signal(SIGPIPE, SIG_DFL);
+  execve(exec_path, a->ctx.process->args, env);
+  return berth_fail_sys(err, "exec %s", exec_path);
+}
+
+static void reset_signals(void)
+{
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP)
+      signal(s, SIG_DFL);
+}
+
+void init_main(struct init_args *a)
+{
+  _cleanup_error_ berth_error_t err = NULL;
+  _cleanup_free_ char *exec_path = NULL;
+  /* the flock is shared with the parent through the open file: let go */
+  if (a->lock_fd >= 0)
+    close(a->lock_fd);
+  reset_signals();
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  berth_log_set_stderr(false);
+  /* the host's procfs, reachable after pivot_root through this fd */
+  int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (proc_fd < 0)
+    berth_fail_sys(&err, "open /proc");
+  else if (init_prepare(a, &exec_path, &err) == 0)
+    sync_send(a->sync_fd, SYNC_READY, 0, NULL, &err);
+  if (err)
+    {
+      sync_send(a->sync_fd, SYNC_ERROR, err->errnum, berth_error_msg(err), NULL);
+      _exit(1);
+    }
+  close(a->sync_fd);
+  int fifo = wait_for_start(proc_fd, a->fifo_fd, &err);
+  close(proc_fd);
+  close(a->fifo_fd);
+  if (fifo < 0)
+    {
+      berth_log_error("container init: %s", berth_error_msg(err));
+      _exit(1);
+    }
+  int saved_errno = 0;
+  if (init_exec(a, exec_path, &err) < 0)
+    saved_errno = err->errnum;
+  /* exec failed: tell `start` through the fifo (EOF means success) */
+  const char *msg = berth_error_msg(err);
+  (void) write_all(fifo, msg, strlen(msg));
+  berth_log_error("container init: %s", msg);
+  _exit(saved_errno == ENOENT ? 127 : saved_errno == EACCES ? 126 : 1);
+}

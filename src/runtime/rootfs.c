@@ -1,0 +1,644 @@
+/* The container's filesystem view: propagation, the config mounts (all
+ * resolved inside the rootfs), devices, pivot_root, masked and read-only
+ * paths. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "runtime/init.h"
+#include "runtime/linux.h"
+#include "storage/storage.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#define PROPAGATION_MASK (MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)
+
+struct mount_ctx
+{
+  const struct init_ctx *ctx;
+  int root_fd;
+  const struct spec_mount *m;
+  const char *dest; /* cleaned, absolute */
+  struct storage_mount_opts opts;
+};
+
+/* ------------------------------------------------------------ propagation */
+
+static int root_propagation(const struct init_ctx *ctx, enum storage_propagation *out,
+                            berth_error_t *err)
+{
+  const struct spec_linux *l = ctx->config->linux_;
+  const char *s = l ? l->rootfs_propagation : NULL;
+  if (storage_propagation_parse(s, out) < 0)
+    return berth_fail(err, 0, ".linux.rootfsPropagation: unknown value \"%s\"", s);
+  if (*out == STORAGE_PROP_NONE)
+    *out = STORAGE_PROP_RSLAVE;
+  return 0;
+}
+
+/* mountinfo field 5 unescaped (\040 and friends) */
+static char *unescape_mountinfo(const char *s)
+{
+  char *out = xmalloc(strlen(s) + 1), *w = out;
+  for (; *s; s++)
+    {
+      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3])
+        {
+          *w++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+          s += 3;
+        }
+      else
+        *w++ = *s;
+    }
+  *w = '\0';
+  return out;
+}
+
+/* pivot_root refuses a new root whose parent mount is shared: make the
+ * mount holding the rootfs's parent directory private when it is */
+static int make_parent_mount_private(const char *rootfs, berth_error_t *err)
+{
+  _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f)
+    return berth_fail_sys(err, "open /proc/self/mountinfo");
+  _cleanup_free_ char *parent = storage_path_dir(rootfs);
+  _cleanup_free_ char *best = NULL;
+  bool best_shared = false;
+  _cleanup_free_ char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0)
+    {
+      char *save = NULL, *field = strtok_r(line, " ", &save);
+      for (int i = 0; field && i < 4; i++)
+        field = strtok_r(NULL, " ", &save);
+      if (!field)
+        continue;
+      _cleanup_free_ char *mp = unescape_mountinfo(field);
+      size_t n = strlen(mp);
+      bool covers = str_eq(mp, "/")
+                    || (strncmp(parent, mp, n) == 0 && (parent[n] == '/' || parent[n] == '\0'));
+      if (!covers || (best && strlen(best) > n))
+        continue;
+      bool shared = false;
+      for (char *o = strtok_r(NULL, " ", &save); o && !str_eq(o, "-");
+           o = strtok_r(NULL, " ", &save))
+        if (str_has_prefix(o, "shared:"))
+          shared = true;
+      free(best);
+      best = steal_pointer(&mp);
+      best_shared = shared;
+    }
+  if (best && best_shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+    return berth_fail_sys(err, "make %s private", best);
+  return 0;
+}
+
+/* ------------------------------------------------------------ single mounts */
+
+static int reopen_dest(struct mount_ctx *mc, berth_error_t *err)
+{
+  return storage_open_in_root(mc->root_fd, mc->dest, O_PATH, 0, err);
+}
+
+/* propagation and recursive attributes, on the mount just made */
+static int apply_post_mount(struct mount_ctx *mc, berth_error_t *err)
+{
+  const struct storage_mount_opts *o = &mc->opts;
+  if (o->propagation == STORAGE_PROP_NONE && !o->rec_attr_set && !o->rec_attr_clr)
+    return 0;
+  _cleanup_close_ int top = reopen_dest(mc, err);
+  if (top < 0)
+    return berth_error_ret(*err);
+  if (storage_set_propagation(top, o->propagation, err) < 0)
+    return berth_error_ret(*err);
+  if ((o->rec_attr_set || o->rec_attr_clr)
+      && storage_set_recursive_attr(top, o->rec_attr_set, o->rec_attr_clr, err) < 0)
+    return berth_error_ret(*err);
+  return 0;
+}
+
+static char *bind_source(const struct init_ctx *ctx, const char *source)
+{
+  if (source[0] == '/')
+    return xstrdup(source);
+  return xasprintf("%s/%s", ctx->bundle, source);
+}
+
+static int mount_bind(struct mount_ctx *mc, berth_error_t *err)
+{
+  if (!mc->m->source || !*mc->m->source)
+    return berth_fail(err, 0, "bind mount without a source");
+  _cleanup_free_ char *src = bind_source(mc->ctx, mc->m->source);
+  struct stat st;
+  if (stat(src, &st) < 0)
+    return berth_fail_sys(err, "bind source %s", src);
+  _cleanup_close_ int target
+      = storage_create_target(mc->root_fd, mc->dest, S_ISDIR(st.st_mode), err);
+  if (target < 0)
+    return berth_error_ret(*err);
+  unsigned long flags = mc->opts.flags & ~(unsigned long) (MS_BIND | MS_REC | MS_REMOUNT);
+  if (storage_bind(src, -1, mc->root_fd, mc->dest, mc->opts.recursive, flags, err) < 0)
+    return berth_error_ret(*err);
+  return apply_post_mount(mc, err);
+}
+
+/* /proc and /sys must be real directories: a symlink there could point
+ * anywhere in the container once it runs */
+static int real_dir_target(struct mount_ctx *mc, berth_error_t *err)
+{
+  berth_error_t e = NULL;
+  const int flags = O_PATH | O_DIRECTORY;
+  int fd = storage_open_in_root(mc->root_fd, mc->dest, flags, STORAGE_NO_SYMLINKS, &e);
+  if (fd < 0 && berth_error_ret(e) == -ENOENT)
+    {
+      berth_error_free(&e);
+      _cleanup_close_ int made = storage_mkdir_in_root(mc->root_fd, mc->dest, 0755, err);
+      if (made < 0)
+        return berth_error_ret(*err);
+      fd = storage_open_in_root(mc->root_fd, mc->dest, flags, STORAGE_NO_SYMLINKS, &e);
+    }
+  if (fd < 0 && (berth_error_ret(e) == -ELOOP || berth_error_ret(e) == -ENOTDIR))
+    {
+      berth_error_free(&e);
+      return berth_fail(err, 0, "%s must be a real directory in the rootfs, not a symlink or file",
+                        mc->dest);
+    }
+  if (fd < 0)
+    *err = e;
+  return fd;
+}
+
+/* runc's rule: nothing but procfs over /proc, except files that tools
+ * such as lxcfs replace */
+static int check_proc_overmount(const char *type, const char *dest, berth_error_t *err)
+{
+  static const char *const allowed[] = {
+    "/proc/cpuinfo",  "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",    "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
+    "/proc/net/dev",  "/proc/sys/kernel/ns_last_pid",
+  };
+  if (str_eq(type, "proc") || !str_has_prefix(dest, "/proc/"))
+    return 0;
+  for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+    if (str_eq(dest, allowed[i]))
+      return 0;
+  return berth_fail(err, 0, "mounts over %s are not allowed (only procfs or a few /proc files)",
+                    dest);
+}
+
+static int bind_host_fallback(struct mount_ctx *mc, const char *host_path, unsigned long flags,
+                              berth_error_t *err)
+{
+  berth_log_debug("mount %s: %s not permitted here, binding the host's %s", mc->dest,
+                  mc->m->type, host_path);
+  if (storage_bind(host_path, -1, mc->root_fd, mc->dest, true, flags, err) < 0)
+    return berth_error_ret(*err);
+  return apply_post_mount(mc, err);
+}
+
+static int mount_filesystem(struct mount_ctx *mc, berth_error_t *err)
+{
+  const char *type = mc->m->type;
+  bool special = str_eq(type, "proc") || str_eq(type, "sysfs");
+  unsigned long flags = mc->opts.flags & ~(unsigned long) (MS_BIND | MS_REC);
+  if (mc->opts.tmpcopyup && !str_eq(type, "tmpfs"))
+    return berth_fail(err, EINVAL, "mount option tmpcopyup needs a tmpfs, not %s", type);
+
+  _cleanup_close_ int target = special ? real_dir_target(mc, err)
+                                       : storage_create_target(mc->root_fd, mc->dest, true, err);
+  if (target < 0)
+    return berth_error_ret(*err);
+  const char *source = mc->m->source && *mc->m->source ? mc->m->source : type;
+
+  if (mc->opts.tmpcopyup)
+    {
+      if (storage_mount_tmpfs_copyup(target, flags, mc->opts.data, err) < 0)
+        return berth_error_ret(*err);
+      return apply_post_mount(mc, err);
+    }
+  berth_error_t e = NULL;
+  if (storage_mount_fs(source, target, type, flags, mc->opts.data, &e) == 0)
+    return apply_post_mount(mc, err);
+  int ret = berth_error_ret(e);
+  unsigned long attr_flags = flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  if (str_eq(type, "sysfs") && (ret == -EPERM || ret == -EBUSY) && !mc->ctx->new_netns)
+    {
+      berth_error_free(&e);
+      return bind_host_fallback(mc, "/sys", attr_flags, err);
+    }
+  if (str_eq(type, "mqueue") && ret == -EPERM)
+    {
+      berth_error_free(&e);
+      return bind_host_fallback(mc, "/dev/mqueue", attr_flags, err);
+    }
+  *err = e;
+  return ret;
+}
+
+/* ------------------------------------------------------------ cgroup mounts */
+
+static bool host_is_cgroup2(void)
+{
+  struct statfs sf;
+  return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+static int cgroup2_mount(struct mount_ctx *mc, const char *dest, unsigned long flags,
+                         berth_error_t *err)
+{
+  _cleanup_close_ int target = storage_create_target(mc->root_fd, dest, true, err);
+  if (target < 0)
+    return berth_error_ret(*err);
+  berth_error_t e = NULL;
+  if (storage_mount_fs("cgroup2", target, "cgroup2", flags, NULL, &e) == 0)
+    return 0;
+  if (berth_error_ret(e) != -EPERM && berth_error_ret(e) != -EBUSY)
+    {
+      *err = e;
+      return berth_error_ret(*err);
+    }
+  berth_error_free(&e);
+  const char *host = host_is_cgroup2() ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
+  return storage_bind(host, -1, mc->root_fd, dest, true, flags, err);
+}
+
+/* one v1 hierarchy (a /proc/self/cgroup line) under the tmpfs */
+static int cgroup_v1_hierarchy(struct mount_ctx *mc, const char *controllers, const char *path,
+                               unsigned long flags, berth_error_t *err)
+{
+  const char *name = str_has_prefix(controllers, "name=") ? controllers + 5 : controllers;
+  _cleanup_free_ char *host_dir = xasprintf("/sys/fs/cgroup/%s", name);
+  struct stat st;
+  if (stat(host_dir, &st) < 0)
+    {
+      berth_log_debug("cgroup hierarchy %s is not mounted at %s, skipped", controllers, host_dir);
+      return 0;
+    }
+  _cleanup_free_ char *dest = xasprintf("%s/%s", mc->dest, name);
+  _cleanup_close_ int target = storage_create_target(mc->root_fd, dest, true, err);
+  if (target < 0)
+    return berth_error_ret(*err);
+  if (mc->ctx->new_cgroupns)
+    {
+      _cleanup_free_ char *data = str_has_prefix(controllers, "name=")
+                                      ? xasprintf("none,%s", controllers)
+                                      : xstrdup(controllers);
+      if (storage_mount_fs("cgroup", target, "cgroup", flags, data, err) < 0)
+        return berth_error_ret(*err);
+    }
+  else
+    {
+      _cleanup_free_ char *src = xasprintf("%s%s", host_dir, path);
+      if (storage_bind(src, -1, mc->root_fd, dest, false, flags, err) < 0)
+        return berth_error_ret(*err);
+    }
+  /* co-mounted controllers get a symlink each: cpu -> cpu,cpuacct */
+  if (strchr(name, ','))
+    {
+      _cleanup_close_ int dir
+          = storage_open_in_root(mc->root_fd, mc->dest, O_PATH | O_DIRECTORY, 0, err);
+      if (dir < 0)
+        return berth_error_ret(*err);
+      _cleanup_free_ char *copy = xstrdup(name);
+      char *save = NULL;
+      for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save))
+        if (symlinkat(name, dir, c) < 0 && errno != EEXIST)
+          return berth_fail_sys(err, "symlink %s/%s -> %s", mc->dest, c, name);
+    }
+  return 0;
+}
+
+static int cgroup_v1_mount(struct mount_ctx *mc, unsigned long flags, berth_error_t *err)
+{
+  _cleanup_close_ int target = storage_create_target(mc->root_fd, mc->dest, true, err);
+  if (target < 0)
+    return berth_error_ret(*err);
+  unsigned long tmpfs_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (storage_mount_fs("tmpfs", target, "tmpfs", tmpfs_flags, "mode=755", err) < 0)
+    return berth_error_ret(*err);
+
+  _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+  if (!f)
+    return berth_fail_sys(err, "open /proc/self/cgroup");
+  _cleanup_free_ char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  unsigned long sub_flags = flags | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  while ((n = getline(&line, &cap, f)) > 0)
+    {
+      if (line[n - 1] == '\n')
+        line[n - 1] = '\0';
+      char *c1 = strchr(line, ':');
+      char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+      if (!c2)
+        continue;
+      *c2 = '\0';
+      const char *controllers = c1 + 1, *path = c2 + 1;
+      /* the hybrid "0::" line: runc's v1 view has no unified mount either */
+      if (*controllers == '\0')
+        continue;
+      if (cgroup_v1_hierarchy(mc, controllers, path, sub_flags, err) < 0)
+        return berth_wrap(err, "cgroup hierarchy %s", controllers);
+    }
+  if (!(flags & MS_RDONLY))
+    return 0;
+  _cleanup_close_ int top = reopen_dest(mc, err);
+  if (top < 0)
+    return berth_error_ret(*err);
+  return storage_remount_flags(top, MS_RDONLY, false, err);
+}
+
+static int mount_cgroup(struct mount_ctx *mc, berth_error_t *err)
+{
+  unsigned long flags = mc->opts.flags & ~(unsigned long) (MS_BIND | MS_REC | MS_REMOUNT);
+  int r = host_is_cgroup2() ? cgroup2_mount(mc, mc->dest, flags, err)
+                            : cgroup_v1_mount(mc, flags, err);
+  if (r < 0)
+    return r;
+  return apply_post_mount(mc, err);
+}
+
+/* ------------------------------------------------------------ the mount list */
+
+static bool is_bind(const struct spec_mount *m, const struct storage_mount_opts *o)
+{
+  return o->bind || str_eq(m->type, "bind") || str_eq(m->type, "rbind");
+}
+
+static int mount_one(const struct init_ctx *ctx, int root_fd, const struct spec_mount *m,
+                     bool *dev_ro, berth_error_t *err)
+{
+  if (!m->destination || !*m->destination)
+    return berth_fail(err, 0, "destination must not be empty");
+  _cleanup_free_ char *abs = xasprintf("/%s", m->destination);
+  _cleanup_free_ char *dest = storage_path_clean(abs);
+  struct mount_ctx mc = { .ctx = ctx, .root_fd = root_fd, .m = m, .dest = dest };
+  if (storage_mount_opts_parse(m->options, &mc.opts, err) < 0)
+    return berth_error_ret(*err);
+  if (str_eq(m->type, "rbind"))
+    mc.opts.recursive = true;
+  int r;
+  bool bind = is_bind(m, &mc.opts);
+  if (check_proc_overmount(bind ? "bind" : m->type, dest, err) < 0)
+    r = -1;
+  else if (bind)
+    r = mount_bind(&mc, err);
+  else if (!m->type || !*m->type)
+    r = berth_fail(err, 0, "type must be set for a mount that is not a bind mount");
+  else if (str_eq(m->type, "cgroup") || str_eq(m->type, "cgroup2"))
+    r = mount_cgroup(&mc, err);
+  else
+    {
+      /* /dev is filled with devices after the mounts: read-only at the end */
+      if (str_eq(dest, "/dev") && (mc.opts.flags & MS_RDONLY))
+        {
+          mc.opts.flags &= ~(unsigned long) MS_RDONLY;
+          *dev_ro = true;
+        }
+      r = mount_filesystem(&mc, err);
+    }
+  storage_mount_opts_free(&mc.opts);
+  return r;
+}
+
+static bool dev_is_bind_mounted(const struct spec_config *c)
+{
+  for (size_t i = 0; i < c->n_mounts; i++)
+    {
+      const struct spec_mount *m = &c->mounts[i];
+      if (!m->destination)
+        continue;
+      _cleanup_free_ char *abs = xasprintf("/%s", m->destination);
+      _cleanup_free_ char *dest = storage_path_clean(abs);
+      if (!str_eq(dest, "/dev"))
+        continue;
+      if (str_eq(m->type, "bind") || str_eq(m->type, "rbind"))
+        return true;
+      for (size_t j = 0; m->options && m->options[j]; j++)
+        if (str_eq(m->options[j], "bind") || str_eq(m->options[j], "rbind"))
+          return true;
+    }
+  return false;
+}
+
+static int remount_dev_ro(int root_fd, berth_error_t *err)
+{
+  _cleanup_close_ int dev = storage_open_in_root(root_fd, "/dev", O_PATH | O_DIRECTORY, 0, err);
+  if (dev < 0)
+    return berth_error_ret(*err);
+  if (storage_remount_flags(dev, MS_RDONLY, false, err) < 0)
+    return berth_wrap(err, "remount /dev read-only");
+  return 0;
+}
+
+int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err)
+{
+  enum storage_propagation prop;
+  if (root_propagation(ctx, &prop, err) < 0)
+    return berth_error_ret(*err);
+  if (mount(NULL, "/", NULL, storage_propagation_flags(prop), NULL) < 0)
+    return berth_fail_sys(err, "set the propagation of / (.linux.rootfsPropagation)");
+
+  struct stat st;
+  if (stat(ctx->rootfs, &st) < 0)
+    return berth_fail_sys(err, "rootfs %s", ctx->rootfs);
+  if (!S_ISDIR(st.st_mode))
+    return berth_fail(err, ENOTDIR, "rootfs %s", ctx->rootfs);
+  /* before the bind, so the rootfs mount is not shared either; after a
+   * recursive slave/private/unbindable change nothing can be shared */
+  bool may_be_shared = prop != STORAGE_PROP_RSLAVE && prop != STORAGE_PROP_RPRIVATE
+                       && prop != STORAGE_PROP_RUNBINDABLE;
+  if (may_be_shared && make_parent_mount_private(ctx->rootfs, err) < 0)
+    return berth_error_ret(*err);
+  if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return berth_fail_sys(err, "bind the rootfs %s on itself", ctx->rootfs);
+
+  _cleanup_close_ int root_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return berth_fail_sys(err, "open rootfs %s", ctx->rootfs);
+
+  const struct spec_config *c = ctx->config;
+  bool dev_ro = false;
+  for (size_t i = 0; i < c->n_mounts; i++)
+    if (mount_one(ctx, root_fd, &c->mounts[i], &dev_ro, err) < 0)
+      return berth_wrap(err, ".mounts[%zu] (%s on %s)", i,
+                        c->mounts[i].type ? c->mounts[i].type : "bind",
+                        c->mounts[i].destination ? c->mounts[i].destination : "");
+
+  /* a missing cwd is created now, as runc does, before / may turn read-only */
+  const char *cwd = ctx->process ? ctx->process->cwd : NULL;
+  if (cwd && *cwd)
+    {
+      _cleanup_close_ int cwd_fd = storage_mkdir_in_root(root_fd, cwd, 0755, err);
+      if (cwd_fd < 0)
+        return berth_wrap(err, ".process.cwd %s", cwd);
+    }
+
+  if (!dev_is_bind_mounted(c) && devices_setup(ctx, root_fd, err) < 0)
+    return berth_error_ret(*err);
+  /* console_setup binds the pty here after / or /dev may be read-only */
+  if (ctx->process && ctx->process->terminal)
+    {
+      _cleanup_close_ int console = storage_create_target(root_fd, "/dev/console", false, err);
+      if (console < 0)
+        return berth_wrap(err, "/dev/console");
+    }
+  if (dev_ro && remount_dev_ro(root_fd, err) < 0)
+    return berth_error_ret(*err);
+  return 0;
+}
+
+/* ------------------------------------------------------------ finish */
+
+static int enter_root(const struct init_ctx *ctx, berth_error_t *err)
+{
+  _cleanup_close_ int new_root = open(ctx->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (new_root < 0)
+    return berth_fail_sys(err, "open rootfs %s", ctx->rootfs);
+  if (fchdir(new_root) < 0)
+    return berth_fail_sys(err, "chdir to the rootfs %s", ctx->rootfs);
+  if (ctx->no_pivot)
+    {
+      if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+        return berth_fail_sys(err, "move the rootfs %s to /", ctx->rootfs);
+      if (chroot(".") < 0)
+        return berth_fail_sys(err, "chroot to the rootfs");
+    }
+  else
+    {
+      /* the old root ends up stacked on "."; detach it without telling
+       * the host's mounts about it */
+      if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return berth_fail_sys(err, "pivot_root to %s", ctx->rootfs);
+      if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+        return berth_fail_sys(err, "make the old root a slave");
+      if (umount2(".", MNT_DETACH) < 0)
+        return berth_fail_sys(err, "detach the old root");
+    }
+  if (chdir("/") < 0)
+    return berth_fail_sys(err, "chdir /");
+  /* a shared or private root propagation is applied to the new root now:
+   * doing it on the rootfs before pivot_root could reach the host's mounts
+   * and would make pivot_root fail */
+  enum storage_propagation prop;
+  if (root_propagation(ctx, &prop, err) < 0)
+    return berth_error_ret(*err);
+  if (prop != STORAGE_PROP_RSLAVE && prop != STORAGE_PROP_SLAVE
+      && mount(NULL, "/", NULL, storage_propagation_flags(prop), NULL) < 0)
+    return berth_fail_sys(err,
+                          "set the propagation of the container's / (.linux.rootfsPropagation)");
+  return 0;
+}
+
+static int open_dev_null(int root_fd, berth_error_t *err)
+{
+  int fd = storage_open_in_root(root_fd, "/dev/null", O_PATH, 0, err);
+  if (fd < 0)
+    return berth_wrap(err, "maskedPaths need /dev/null");
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    {
+      close(fd);
+      return berth_fail(err, 0, "maskedPaths: /dev/null in the container is not the null device");
+    }
+  return fd;
+}
+
+static int mask_path(int root_fd, int *dev_null, const char *path, berth_error_t *err)
+{
+  berth_error_t e = NULL;
+  _cleanup_close_ int fd = storage_open_in_root(root_fd, path, O_PATH, 0, &e);
+  if (fd < 0)
+    {
+      int r = berth_error_ret(e);
+      if (r == -ENOENT)
+        {
+          berth_error_free(&e);
+          return 0;
+        }
+      *err = e;
+      return r;
+    }
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return berth_fail_sys(err, "stat %s", path);
+  if (S_ISDIR(st.st_mode))
+    return storage_mount_fs("tmpfs", fd, "tmpfs", MS_RDONLY, NULL, err);
+  if (*dev_null < 0 && (*dev_null = open_dev_null(root_fd, err)) < 0)
+    return berth_error_ret(*err);
+  return storage_bind(NULL, *dev_null, root_fd, path, false, 0, err);
+}
+
+static int readonly_path(int root_fd, const char *path, berth_error_t *err)
+{
+  berth_error_t e = NULL;
+  _cleanup_close_ int fd = storage_open_in_root(root_fd, path, O_PATH, 0, &e);
+  if (fd < 0)
+    {
+      int r = berth_error_ret(e);
+      if (r == -ENOENT)
+        {
+          berth_error_free(&e);
+          return 0;
+        }
+      *err = e;
+      return r;
+    }
+  if (storage_bind(NULL, fd, root_fd, path, true, 0, err) < 0)
+    return berth_error_ret(*err);
+  _cleanup_close_ int top = storage_open_in_root(root_fd, path, O_PATH, 0, err);
+  if (top < 0)
+    return berth_error_ret(*err);
+  if (storage_remount_flags(top, MS_RDONLY, true, &e) == 0)
+    return 0;
+  if (berth_error_ret(e) != -ENOSYS)
+    {
+      *err = e;
+      return berth_error_ret(*err);
+    }
+  berth_error_free(&e);
+  return storage_remount_flags(top, MS_RDONLY, false, err);
+}
+
+int rootfs_finish(const struct init_ctx *ctx, berth_error_t *err)
+{
+  if (enter_root(ctx, err) < 0)
+    return berth_error_ret(*err);
+  _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return berth_fail_sys(err, "open /");
+
+  if (process_apply_names(ctx, err) < 0 || sysctl_apply(ctx, err) < 0)
+    return berth_error_ret(*err);
+
+  const struct spec_linux *l = ctx->config->linux_;
+  for (size_t i = 0; l && i < l->n_readonly_paths; i++)
+    if (readonly_path(root_fd, l->readonly_paths[i], err) < 0)
+      return berth_wrap(err, ".linux.readonlyPaths[%zu] %s", i, l->readonly_paths[i]);
+
+  _cleanup_close_ int dev_null = -1;
+  for (size_t i = 0; l && i < l->n_masked_paths; i++)
+    if (mask_path(root_fd, &dev_null, l->masked_paths[i], err) < 0)
+      return berth_wrap(err, ".linux.maskedPaths[%zu] %s", i, l->masked_paths[i]);
+
+  if (ctx->config->root && ctx->config->root->readonly)
+    {
+      _cleanup_close_ int top = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (top < 0)
+        return berth_fail_sys(err, "open /");
+      if (storage_remount_flags(top, MS_RDONLY, false, err) < 0)
+        return berth_wrap(err, "remount / read-only (.root.readonly)");
+    }
+  if (chdir("/") < 0)
+    return berth_fail_sys(err, "chdir /");
+  return 0;
+}

@@ -1,0 +1,166 @@
+/* Mount helpers on O_PATH targets: the new mount API (open_tree,
+ * move_mount, mount_setattr) where the kernel has it, mount(2) through
+ * /proc/self/fd/N otherwise. */
+#include "storage/storage.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+#define ATTR_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NODIRATIME)
+#define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
+/* the flags a bind remount may carry (MS_REMOUNT|MS_BIND changes only these) */
+#define REMOUNT_KEEP (ATTR_FLAGS | ATIME_FLAGS)
+
+static void ms_to_attr(unsigned long flags, struct mount_attr *a)
+{
+  if (flags & MS_RDONLY)
+    a->attr_set |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID)
+    a->attr_set |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV)
+    a->attr_set |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC)
+    a->attr_set |= MOUNT_ATTR_NOEXEC;
+  if (flags & MS_NODIRATIME)
+    a->attr_set |= MOUNT_ATTR_NODIRATIME;
+  if (flags & ATIME_FLAGS)
+    {
+      a->attr_clr |= MOUNT_ATTR__ATIME;
+      if (flags & MS_NOATIME)
+        a->attr_set |= MOUNT_ATTR_NOATIME;
+      else if (flags & MS_STRICTATIME)
+        a->attr_set |= MOUNT_ATTR_STRICTATIME;
+      else
+        a->attr_set |= MOUNT_ATTR_RELATIME;
+    }
+}
+
+int storage_mount_fs(const char *source, int target_fd, const char *type, unsigned long flags,
+                     const char *data, berth_error_t *err)
+{
+  _cleanup_free_ char *target = storage_fd_path(target_fd);
+  if (mount(source, target, type, flags, data) < 0)
+    return berth_fail_sys(err, "mount %s (type %s, options %s)", source ? source : "none",
+                          type ? type : "none", data ? data : "none");
+  return 0;
+}
+
+/* current MS_* flags of the mount the fd is on */
+static int mount_flags_of(int fd, unsigned long *out, berth_error_t *err)
+{
+  struct statvfs sv;
+  if (fstatvfs(fd, &sv) < 0)
+    return berth_fail_sys(err, "statvfs of a mount");
+  static const struct
+  {
+    unsigned long st, ms;
+  } map[] = {
+    { ST_RDONLY, MS_RDONLY },     { ST_NOSUID, MS_NOSUID },         { ST_NODEV, MS_NODEV },
+    { ST_NOEXEC, MS_NOEXEC },     { ST_NODIRATIME, MS_NODIRATIME }, { ST_NOATIME, MS_NOATIME },
+    { ST_RELATIME, MS_RELATIME },
+  };
+  *out = 0;
+  for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+    if (sv.f_flag & map[i].st)
+      *out |= map[i].ms;
+  return 0;
+}
+
+int storage_remount_flags(int target_fd, unsigned long flags, bool recursive, berth_error_t *err)
+{
+  struct mount_attr attr = { 0 };
+  ms_to_attr(flags, &attr);
+  if (mount_setattr(target_fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr,
+                    sizeof attr)
+      == 0)
+    return 0;
+  if (errno != ENOSYS)
+    return berth_fail_sys(err, "set mount attributes");
+  if (recursive)
+    return berth_fail(err, ENOSYS, "recursive mount attributes need mount_setattr (Linux 5.12)");
+
+  unsigned long current = 0;
+  if (mount_flags_of(target_fd, &current, err) < 0)
+    return berth_error_ret(*err);
+  if (flags & ATIME_FLAGS)
+    current &= ~(unsigned long) ATIME_FLAGS;
+  _cleanup_free_ char *target = storage_fd_path(target_fd);
+  if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | current | (flags & REMOUNT_KEEP), NULL) < 0)
+    return berth_fail_sys(err, "remount");
+  return 0;
+}
+
+static int bind_legacy(const char *src_path, int src_fd, int root_fd, const char *target,
+                       bool recursive, unsigned long flags, berth_error_t *err)
+{
+  _cleanup_close_ int tfd = storage_open_in_root(root_fd, target, O_PATH, 0, err);
+  if (tfd < 0)
+    return berth_error_ret(*err);
+  _cleanup_free_ char *tpath = storage_fd_path(tfd);
+  _cleanup_free_ char *spath = src_path ? xstrdup(src_path) : storage_fd_path(src_fd);
+  if (mount(spath, tpath, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL) < 0)
+    return berth_fail_sys(err, "bind %s on %s", src_path ? src_path : "fd", target);
+  if (!(flags & REMOUNT_KEEP))
+    return 0;
+  /* the old fd names the directory below the new mount: resolve again */
+  _cleanup_close_ int top = storage_open_in_root(root_fd, target, O_PATH, 0, err);
+  if (top < 0)
+    return berth_error_ret(*err);
+  if (storage_remount_flags(top, flags, false, err) < 0)
+    return berth_wrap(err, "remount %s", target);
+  return 0;
+}
+
+int storage_bind(const char *src_path, int src_fd, int root_fd, const char *target, bool recursive,
+                 unsigned long flags, berth_error_t *err)
+{
+  unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+  _cleanup_close_ int tree = src_path ? open_tree(AT_FDCWD, src_path, tree_flags)
+                                      : open_tree(src_fd, "", tree_flags | AT_EMPTY_PATH);
+  if (tree < 0 && errno == ENOSYS)
+    return bind_legacy(src_path, src_fd, root_fd, target, recursive, flags, err);
+  if (tree < 0)
+    return berth_fail_sys(err, "bind %s on %s: open_tree", src_path ? src_path : "fd", target);
+
+  if (flags & REMOUNT_KEEP)
+    {
+      struct mount_attr attr = { 0 };
+      ms_to_attr(flags, &attr);
+      if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+        return berth_fail_sys(err, "bind %s on %s: set attributes", src_path ? src_path : "fd",
+                              target);
+    }
+
+  _cleanup_close_ int tfd = storage_open_in_root(root_fd, target, O_PATH, 0, err);
+  if (tfd < 0)
+    return berth_error_ret(*err);
+  if (move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return berth_fail_sys(err, "bind %s on %s", src_path ? src_path : "fd", target);
+  return 0;
+}
+
+int storage_set_recursive_attr(int target_fd, uint64_t attr_set, uint64_t attr_clr,
+                               berth_error_t *err)
+{
+  struct mount_attr attr = { .attr_set = attr_set, .attr_clr = attr_clr };
+  if (mount_setattr(target_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    return berth_fail_sys(err, "set recursive mount attributes");
+  return 0;
+}
+
+int storage_set_propagation(int target_fd, enum storage_propagation p, berth_error_t *err)
+{
+  unsigned long flags = storage_propagation_flags(p);
+  if (!flags)
+    return 0;
+  _cleanup_free_ char *target = storage_fd_path(target_fd);
+  if (mount(NULL, target, NULL, flags, NULL) < 0)
+    return berth_fail_sys(err, "set mount propagation");
+  return 0;
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# OCI hooks: each stage at its point, with the state JSON on stdin, its own
+# args (args[0] is argv[0]) and env, its timeout, and failures handled as
+# the runtime-spec says.
+
+load ../helpers
+
+setup() {
+  ID="$(unique_id hooks)"
+  B="$BATS_TEST_TMPDIR/b"
+  LOG="$BATS_TEST_TMPDIR/hooks.log"
+  make_bundle "$B" '.process.args = ["sleep", "1000"] | .root.readonly = false'
+}
+
+teardown() {
+  cleanup_containers
+}
+
+detached() {
+  local rc=0
+  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
+  status=$rc
+  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
+}
+
+# host_hook STAGE: a hook (run on the host side) that logs "STAGE status pid-ok"
+host_hook() {
+  jq -n --arg stage "$1" --arg log "$LOG" '{
+    path: "/bin/sh",
+    args: ["sh", "-c", "s=$(cat); echo \"$0 $(echo \"$s\" | jq -r .status) $(echo \"$s\" | jq -r .id)\" >> \"$LOG\"", $stage],
+    env: ["LOG=" + $log]
+  }'
+}
+
+@test "every stage runs at its point with the state on stdin" {
+  local h
+  bundle_edit "$B" '.hooks = {
+      prestart: [$pre], createRuntime: [$cr], createContainer: [$cc], poststart: [$ps], poststop: [$pst],
+      startContainer: [{path: "/bin/sh", args: ["sh", "-c", "cat > /start-state; echo $X > /start-env", "x"], env: ["X=inside"]}]
+    }' \
+    --argjson pre "$(host_hook prestart)" --argjson cr "$(host_hook createRuntime)" \
+    --argjson cc "$(host_hook createContainer)" --argjson ps "$(host_hook poststart)" \
+    --argjson pst "$(host_hook poststop)"
+  # createContainer runs in the container's namespaces, before pivot_root
+  # (the host's /bin/sh and jq are still reachable)
+  detached create --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  [ "$(cat "$LOG")" = "prestart creating $ID
+createRuntime creating $ID
+createContainer creating $ID" ]
+  [ ! -e "$B/rootfs/start-state" ]
+  run berth start "$ID"
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  # startContainer ran inside the container (its /bin/sh, its root)
+  [ "$(jq -r .id "$B/rootfs/start-state")" = "$ID" ]
+  [ "$(jq -r .pid "$B/rootfs/start-state")" = "$(berth state "$ID" | jq -r .pid)" ]
+  [ "$(cat "$B/rootfs/start-env")" = inside ]
+  [ "$(tail -n 1 "$LOG")" = "poststart running $ID" ]
+  berth delete --force "$ID"
+  [ "$(tail -n 1 "$LOG")" = "poststop stopped $ID" ]
+  [ "$(wc -l < "$LOG")" -eq 5 ]
+  assert_no_leftovers "$ID"
+}
+
+@test "hooks get their args (args[0] is argv[0]) and only their env" {
+  bundle_edit "$B" '.hooks.prestart = [{path: "/bin/sh", args: ["myname", "-c", "head -c 6 /proc/$$/cmdline > \"$OUT.argv0\"; echo \"$0|$FOO|${HOME:-nohome}\" > \"$OUT\"", "a1"], env: ["FOO=bar", "OUT=" + $out]}]' \
+    --arg out "$BATS_TEST_TMPDIR/args"
+  HOME=/root detached create --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/args.argv0")" = "myname" ]
+  [ "$(cat "$BATS_TEST_TMPDIR/args")" = "a1|bar|nohome" ]
+}
+
+@test "the state JSON a createRuntime hook sees: pid of the init, bundle, and 'state' says creating" {
+  bundle_edit "$B" '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", "cat > \"$D/stdin\"; \"$BERTH\" --root \"$ROOT\" state \"$ID\" > \"$D/state\""], env: ["D=" + $d, "BERTH=" + $berth, "ROOT=" + $root, "ID=" + $id]}]' \
+    --arg d "$BATS_TEST_TMPDIR" --arg berth "$BERTH" --arg root "$BERTH_ROOT" --arg id "$ID"
+  detached create --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  local pid
+  pid="$(berth state "$ID" | jq -r .pid)"
+  [ "$(jq -r .pid "$BATS_TEST_TMPDIR/stdin")" = "$pid" ]
+  [ "$(jq -r .bundle "$BATS_TEST_TMPDIR/stdin")" = "$B" ]
+  [ "$(jq -r .ociVersion "$BATS_TEST_TMPDIR/stdin")" != null ]
+  # berth's private record never reaches a hook
+  [ "$(jq -r 'has("berth")' "$BATS_TEST_TMPDIR/stdin")" = false ]
+  [ "$(jq -r .status "$BATS_TEST_TMPDIR/state")" = creating ]
+}
+
+@test "a failing prestart hook fails create with its output and leaves nothing" {
+  bundle_edit "$B" '.hooks.prestart = [{path: "/bin/sh", args: ["sh", "-c", "echo hook-said-no >&2; exit 4"]}]'
+  detached create --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"prestart hook /bin/sh exited with status 4"*"hook-said-no"* ]]
+  assert_no_leftovers "$ID"
+}
+
+@test "failing createRuntime / createContainer hooks fail create" {
+  bundle_edit "$B" '.hooks.createRuntime = [{path: "/bin/false"}]'
+  detached create --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"createRuntime hook /bin/false exited with status 1"* ]]
+  assert_no_leftovers "$ID"
+  bundle_edit "$B" 'del(.hooks) | .hooks.createContainer = [{path: "/nonexistent/hook"}]'
+  detached create --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"createContainer hook /nonexistent/hook"* ]]
+  assert_no_leftovers "$ID"
+}
+
+@test "a hook past its timeout is killed and fails create" {
+  bundle_edit "$B" '.hooks.prestart = [{path: "/bin/sleep", args: ["sleep", "30"], timeout: 1}]'
+  local t0=$SECONDS
+  detached create --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"prestart hook /bin/sleep timed out"* ]]
+  [ $((SECONDS - t0)) -lt 10 ]
+  ! pgrep -f "^sleep 30$" >/dev/null
+  assert_no_leftovers "$ID"
+}
+
+@test "a failing startContainer hook fails start; the container stops" {
+  bundle_edit "$B" '.hooks.startContainer = [{path: "/bin/sh", args: ["sh", "-c", "exit 9"]}]'
+  detached create --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  run berth start "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"startContainer hook /bin/sh exited with status 9"* ]]
+  for _ in $(seq 50); do [ "$(berth state "$ID" | jq -r .status)" = stopped ] && break; sleep 0.1; done
+  [ "$(berth state "$ID" | jq -r .status)" = stopped ]
+}
+
+@test "poststart and poststop failures are only warnings" {
+  bundle_edit "$B" '.hooks.poststart = [{path: "/bin/false"}] | .hooks.poststop = [{path: "/bin/false"}]'
+  detached create --bundle "$B" "$ID"
+  run berth start "$ID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"poststart hook /bin/false exited with status 1"* ]]
+  [ "$(berth state "$ID" | jq -r .status)" = running ]
+  run berth delete --force "$ID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"poststop hook /bin/false"* ]]
+  assert_no_leftovers "$ID"
+}
+
+@test "hooks see none of berth's fds" {
+  bundle_edit "$B" '.hooks.createRuntime = [{path: "/bin/sh", args: ["sh", "-c", "exec ls /proc/self/fd > \"$OUT\""], env: ["OUT=" + $out]}]' \
+    --arg out "$BATS_TEST_TMPDIR/fds"
+  berth create --bundle "$B" "$ID" 3</dev/null 7</dev/null </dev/null >/dev/null 2>&1
+  # ls's own directory fd is 3
+  [ "$(echo $(cat "$BATS_TEST_TMPDIR/fds"))" = "0 1 2 3" ]
+}
