@@ -15,7 +15,9 @@ if ((EUID != 0)); then
   exit 1
 fi
 
-say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+say() {
+  if [[ -t 1 ]]; then printf '\n\033[1m%s\033[0m\n' "$*"; else printf '\n%s\n' "$*"; fi
+}
 
 say "1. packages (tests/packages.txt)"
 tests/install-deps.sh
@@ -38,21 +40,20 @@ cleanup() {
   rm -rf --one-file-system "$tmp"
 }
 trap cleanup EXIT
-# shellcheck source=../tests/lib/bundle.bash
+# shellcheck source=tests/lib/bundle.bash
 source "$REPO/tests/lib/bundle.bash"
-inside='
+make_bundle "$tmp/bundle" '.process.args = ["sh", "/hello.sh"] | .hostname = "berth-demo"'
+cat >"$tmp/bundle/rootfs/hello.sh" <<'EOF'
 echo "hello from inside a berth container"
 echo "hostname: $(hostname)"
 echo "id:       $(id)"
-echo "pid:      $$ (pid 1 is: $(cat /proc/1/comm))"
-echo "rootfs:   $(ls /)"
-echo "cgroup:   $(head -n 1 /proc/self/cgroup)"
+echo "pid:      $$"
+echo "rootfs:   $(echo $(ls /))"
+echo "mounts:   $(echo $(awk '{ print $5 }' /proc/self/mountinfo))"
 echo "ps:"
 ps
-'
-make_bundle "$tmp/bundle" \
-  '.process.args = ["sh", "-c", $inside] | .hostname = "berth-demo"' --arg inside "$inside"
-echo "bundle $tmp/bundle: $(ls "$tmp/bundle"), args: $(jq -c '.process.args[0:2]' "$tmp/bundle/config.json") ..."
+EOF
+echo "bundle $tmp/bundle: $(ls "$tmp/bundle" | tr "\n" " ")args $(jq -c .process.args "$tmp/bundle/config.json")"
 
 say "4. berth run $id"
 rc=0
@@ -62,5 +63,11 @@ echo "(exit status $rc)"
 say "5. clean up"
 cleanup
 trap - EXIT
-echo "container state, mounts, cgroup and bundle removed"
+left="$(ls -d /sys/fs/cgroup/berth/"$id" /sys/fs/cgroup/*/berth/"$id" 2>/dev/null; grep -F "$tmp" /proc/self/mountinfo || true)"
+if [[ -n "$left" ]]; then
+  echo "left behind:"
+  echo "$left"
+  exit 1
+fi
+echo "no cgroup, mount, state or bundle of $id is left"
 exit "$rc"

@@ -16,6 +16,9 @@
 # Functions
 #   berth ARGS...              "$BERTH" --root "$BERTH_ROOT" ARGS...
 #   oracle_runc ARGS...        runc --root "$RUNC_ROOT" ARGS... (runc 1.1.5, the oracle)
+#                              (both without bats' fd 3, its TAP pipe: a leaked
+#                              container must not hang the suite; an fd 3 the
+#                              test redirects itself is passed through)
 #   unique_id [PREFIX]         prints an id no other test or suite uses
 #                              (cgroups are global even though roots are private)
 #   make_busybox_rootfs DIR    DIR/bin/busybox (static) + applet symlinks in /bin,
@@ -59,15 +62,28 @@ source "$REPO/tests/lib/bundle.bash"
 _berth_tmp="${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}}"
 BERTH_ROOT="$_berth_tmp/root"
 RUNC_ROOT="$_berth_tmp/runc-root"
+# shellcheck disable=SC2034 # used by the suites
 BERTH_TEST_CGROUP_PREFIX=/berth-test
 RUNC="${RUNC:-runc}"
 
+# bats' own fd 3 (its TAP stream): runtimes get it closed, so that a
+# container a test leaks cannot hold the stream open and hang the suite.
+# An fd 3 the test redirects itself (--preserve-fds) is passed through.
+_bats_fd3="$(readlink /proc/$$/fd/3 2>/dev/null || true)"
+_runtime() {
+  if [[ -n "$_bats_fd3" && "$(readlink "/proc/$BASHPID/fd/3" 2>/dev/null)" == "$_bats_fd3" ]]; then
+    "$@" 3>&-
+  else
+    "$@"
+  fi
+}
+
 berth() {
-  "$BERTH" --root "$BERTH_ROOT" "$@"
+  _runtime "$BERTH" --root "$BERTH_ROOT" "$@"
 }
 
 oracle_runc() {
-  "$RUNC" --root "$RUNC_ROOT" "$@"
+  _runtime "$RUNC" --root "$RUNC_ROOT" "$@"
 }
 
 unique_id() {

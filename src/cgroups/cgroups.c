@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroups/cgroups_internal.h"
+#include "cgroups/resources.h"
 #include "util/util.h"
 
 #define CGROUP_FS_ROOT "/sys/fs/cgroup"
@@ -505,16 +506,35 @@ int cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err)
   return berth_fail(err, e, "destroy cgroup %s: rmdir %s", cg->path, busy);
 }
 
+int cgroup_apply_resources_with(struct berth_cgroup *cg, const struct spec_resources *r,
+                                const struct cgroup_apply_options *o, berth_error_t *err)
+{
+  if (r == NULL && !(o && o->devices_always))
+    return 0;
+  int ret = cg->mode == CGROUP_MODE_UNIFIED ? cgroup_v2_apply_resources_with(&cg->dirs[0], r, o, err)
+                                            : cgroup_v1_apply_resources_with(cg, r, o, err);
+  return ret < 0 ? berth_wrap(err, "cgroup %s", cg->path) : 0;
+}
+
 int cgroup_apply_resources(struct berth_cgroup *cg, const struct spec_resources *r, berth_error_t *err)
 {
-  if (r == NULL)
-    return 0;
-  int ret = cg->mode == CGROUP_MODE_UNIFIED ? cgroup_v2_apply_resources(&cg->dirs[0], r, err)
-                                            : cgroup_v1_apply_resources(cg, r, err);
-  return ret < 0 ? berth_wrap(err, "cgroup %s", cg->path) : 0;
+  return cgroup_apply_resources_with(cg, r, NULL, err);
 }
 
 bool cgroup_is_frozen(struct berth_cgroup *cg)
 {
   return cg->mode == CGROUP_MODE_UNIFIED ? cgroup_v2_is_frozen(&cg->dirs[0]) : cgroup_v1_is_frozen(cg);
+}
+
+int cgroup_systemd_check(berth_error_t *err)
+{
+  struct stat st;
+  if (stat("/run/systemd/system", &st) < 0 || !S_ISDIR(st.st_mode))
+    return berth_fail(err, ENOTSUP,
+                      "the systemd cgroup manager (--systemd-cgroup, --cgroup-manager systemd) needs "
+                      "systemd, and systemd is not running on this host (no /run/systemd/system): use "
+                      "--cgroup-manager cgroupfs");
+  return berth_fail(err, ENOTSUP,
+                    "the systemd cgroup manager (--systemd-cgroup, --cgroup-manager systemd) is not "
+                    "implemented yet: use --cgroup-manager cgroupfs");
 }

@@ -64,11 +64,63 @@ int cgroup_kill_all(struct berth_cgroup *cg, int sig, berth_error_t *err);
  * when nobody else uses them (so a failed create leaves nothing). */
 int cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err);
 
-/* Apply linux.resources; NULL is a no-op. So far memory.limit and
- * pids.limit (issue 4 brings the rest). Errors name the field. */
+/* Apply linux.resources (every field; v1 and v2 names and conversions
+ * as runc has them). Only the fields r sets are touched, so it serves
+ * `update` on a live cgroup as well as create; NULL is a no-op. Device
+ * rules are applied only when r has some (then with the default devices
+ * allowed after them). Errors name the field:
+ * ".linux.resources.memory.limit: set memory.max to 1: EBUSY (...)". */
 int cgroup_apply_resources(struct berth_cgroup *cg, const struct spec_resources *r, berth_error_t *err);
 
+/* What the caller knows beyond linux.resources. */
+struct cgroup_apply_options
+{
+  /* linux.devices: each node is allowed (rwm) after the rules, so the
+   * nodes the runtime creates in /dev stay usable */
+  const struct spec_device *devices;
+  size_t n_devices;
+  /* create: apply the device rules even when r is NULL or has none
+   * (default deny + the spec's default devices), as runc does */
+  bool devices_always;
+};
+
+/* cgroup_apply_resources with options; o may be NULL. */
+int cgroup_apply_resources_with(struct berth_cgroup *cg, const struct spec_resources *r,
+                                const struct cgroup_apply_options *o, berth_error_t *err);
+
 bool cgroup_is_frozen(struct berth_cgroup *cg);
+
+/* The systemd cgroup manager (--systemd-cgroup, --cgroup-manager systemd)
+ * is not there yet: always fails, saying whether systemd runs on this
+ * host at all (sd_booted's test: /run/systemd/system). */
+int cgroup_systemd_check(berth_error_t *err);
+
+/* ---- pause/resume, stats, OOM events (freezer.c, stats.c, events.c) */
+
+/* Freeze (v2 cgroup.freeze, v1 freezer.state) or thaw, waiting (bounded,
+ * 5 s) until the kernel reports it; a freeze that times out is undone.
+ * Afterwards cgroup_is_frozen() agrees. */
+int cgroup_freeze(struct berth_cgroup *cg, bool frozen, berth_error_t *err);
+/* Best effort: thaw the cgroup at path if it is frozen. A v1-frozen
+ * process acts on SIGKILL only once thawed (delete --force of a paused
+ * container sends SIGKILL, then calls this). */
+void cgroup_thaw_path(const char *path);
+
+/* Fill *stats (spec/events.h; zeroed first, free with spec_stats_clear)
+ * from the cgroup's files; counters the host lacks stay 0. Error only when
+ * the cgroup is gone. */
+struct spec_stats;
+int cgroup_read_stats(struct berth_cgroup *cg, struct spec_stats *stats, berth_error_t *err);
+
+/* OOM notifications: a pollable fd (readable when something happened);
+ * then cgroup_oom_watch_read() tells how many OOM kills (v2) or OOM
+ * events (v1) there were since the last call, and whether the cgroup is
+ * gone. */
+struct cgroup_oom_watch;
+int cgroup_oom_watch_open(struct berth_cgroup *cg, struct cgroup_oom_watch **out, berth_error_t *err);
+int cgroup_oom_watch_fd(const struct cgroup_oom_watch *w);
+int cgroup_oom_watch_read(struct cgroup_oom_watch *w, uint64_t *n_ooms, bool *gone, berth_error_t *err);
+void cgroup_oom_watch_free(struct cgroup_oom_watch *w);
 
 /* libcgroup, which berth links, exports its own cgroup_free(struct cgroup **):
  * the macro keeps this name in berth's code but not in the symbol table, so

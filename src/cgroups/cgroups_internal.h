@@ -110,6 +110,7 @@ void cgroup_fs_undo_create(struct cgroup_dir *dir);
 int cgroup_v2_create_dir(struct cgroup_dir *dir, const char *cg_path, berth_error_t *err);
 int cgroup_v2_kill_all(const struct cgroup_dir *dir, int sig, berth_error_t *err);
 bool cgroup_v2_is_frozen(const struct cgroup_dir *dir);
+/* resources_v2.c (the rest of the resource code: resources.h) */
 int cgroup_v2_apply_resources(const struct cgroup_dir *dir, const struct spec_resources *r,
                               berth_error_t *err);
 
@@ -117,6 +118,7 @@ int cgroup_v2_apply_resources(const struct cgroup_dir *dir, const struct spec_re
 int cgroup_v1_create_dir(struct cgroup_dir *dir, const char *cg_path, berth_error_t *err);
 int cgroup_v1_kill_all(struct berth_cgroup *cg, int sig, berth_error_t *err);
 bool cgroup_v1_is_frozen(const struct berth_cgroup *cg);
+/* resources_v1.c */
 int cgroup_v1_apply_resources(const struct berth_cgroup *cg, const struct spec_resources *r,
                               berth_error_t *err);
 

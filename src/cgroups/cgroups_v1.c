@@ -113,37 +113,4 @@ bool cgroup_v1_is_frozen(const struct berth_cgroup *cg)
   return str_has_prefix(state, "FROZEN");
 }
 
-static int write_field(const struct berth_cgroup *cg, const char *controller, const char *file,
-                       const char *value, const char *field, berth_error_t *err)
-{
-  const struct cgroup_dir *d = cgroup_v1_dir_for(cg, controller);
-  if (d == NULL)
-    return berth_fail(err, ENOTSUP, "linux.resources.%s: the %s cgroup controller is not mounted",
-                      field, controller);
-  if (cgroup_fs_write(d->path, file, value, err) < 0)
-    return berth_wrap(err, "linux.resources.%s: set %s to %s", field, file, value);
-  return 0;
-}
-
-/* Issue 4 brings the full conversion table; for now memory.limit and
- * pids.limit (0 means unset for both, as runc reads them; < 0 unlimited,
- * which v1 memory spells -1 and pids "max"). */
-int cgroup_v1_apply_resources(const struct berth_cgroup *cg, const struct spec_resources *r,
-                              berth_error_t *err)
-{
-  if (r->memory && r->memory->limit.set && r->memory->limit.value != 0)
-    {
-      long long limit = r->memory->limit.value < 0 ? -1 : (long long) r->memory->limit.value;
-      _cleanup_free_ char *v = xasprintf("%lld", limit);
-      if (write_field(cg, "memory", "memory.limit_in_bytes", v, "memory.limit", err) < 0)
-        return -1;
-    }
-  if (r->pids_limit.set && r->pids_limit.value != 0)
-    {
-      long long limit = r->pids_limit.value;
-      _cleanup_free_ char *v = limit < 0 ? xstrdup("max") : xasprintf("%lld", limit);
-      if (write_field(cg, "pids", "pids.max", v, "pids.limit", err) < 0)
-        return -1;
-    }
-  return 0;
-}
+/* linux.resources: resources_v1.c */

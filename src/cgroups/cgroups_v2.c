@@ -100,36 +100,4 @@ bool cgroup_v2_is_frozen(const struct cgroup_dir *dir)
   return false;
 }
 
-/* v2 knobs take "max" for unlimited */
-static char *v2_limit(int64_t v)
-{
-  return v < 0 ? xstrdup("max") : xasprintf("%lld", (long long) v);
-}
-
-static int write_field(const struct cgroup_dir *dir, const char *file, const char *value,
-                       const char *field, berth_error_t *err)
-{
-  if (cgroup_fs_write(dir->path, file, value, err) < 0)
-    return berth_wrap(err, "linux.resources.%s: set %s to %s", field, file, value);
-  return 0;
-}
-
-/* Issue 4 brings the full conversion table; for now memory.limit and
- * pids.limit (0 means unset for both, as runc reads them). */
-int cgroup_v2_apply_resources(const struct cgroup_dir *dir, const struct spec_resources *r,
-                              berth_error_t *err)
-{
-  if (r->memory && r->memory->limit.set && r->memory->limit.value != 0)
-    {
-      _cleanup_free_ char *v = v2_limit(r->memory->limit.value);
-      if (write_field(dir, "memory.max", v, "memory.limit", err) < 0)
-        return -1;
-    }
-  if (r->pids_limit.set && r->pids_limit.value != 0)
-    {
-      _cleanup_free_ char *v = v2_limit(r->pids_limit.value);
-      if (write_field(dir, "pids.max", v, "pids.limit", err) < 0)
-        return -1;
-    }
-  return 0;
-}
+/* linux.resources: resources_v2.c */

@@ -23,3 +23,30 @@ TESTS += tests/unit/test_cgroups_root
 check_PROGRAMS += tests/unit/test_cgroups_bench_libcgroup
 tests_unit_test_cgroups_bench_libcgroup_SOURCES = tests/unit/test_cgroups_bench_libcgroup.c
 tests_unit_test_cgroups_bench_libcgroup_LDADD = $(UNIT_LDADD)
+
+# pause/resume, statistics, OOM events (cgcmds)
+libberth_a_SOURCES += src/cgroups/freezer.c src/cgroups/stats.c src/cgroups/stats.h src/cgroups/events.c
+check_PROGRAMS += tests/unit/test_cgroups_stats
+tests_unit_test_cgroups_stats_SOURCES = tests/unit/test_cgroups_stats.c tests/unit/tap.h
+tests_unit_test_cgroups_stats_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_cgroups_stats
+
+# resources (issue 4): conversions, device rules and the v2 BPF filter, drivers
+libberth_a_SOURCES += \
+	src/cgroups/resources.h \
+	src/cgroups/convert.c \
+	src/cgroups/devices.c \
+	src/cgroups/devices_bpf.c \
+	src/cgroups/resources_v1.c \
+	src/cgroups/resources_v2.c
+
+check_PROGRAMS += tests/unit/test_cgroups_convert
+tests_unit_test_cgroups_convert_SOURCES = tests/unit/test_cgroups_convert.c tests/unit/tap.h
+tests_unit_test_cgroups_convert_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_cgroups_convert
+
+# the instruction sequence (pure); as root also the verifier and a real attach
+check_PROGRAMS += tests/unit/test_devices_bpf
+tests_unit_test_devices_bpf_SOURCES = tests/unit/test_devices_bpf.c tests/unit/tap.h
+tests_unit_test_devices_bpf_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_devices_bpf

@@ -1,19 +1,15 @@
 /* berth features: the runtime-spec features document, built from what
  * this berth and the libraries and kernel under it really support. */
 #include <ctype.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/capability.h>
 
 #include "runtime/cli.h"
+#include "runtime/seccomp.h"
 #include "spec/spec.h"
 #include "storage/storage.h"
 #include "util/util.h"
-
-/* linux.seccomp is applied by the container init only once issue 5 lands;
- * until then the filter would be ignored, so "enabled" must say false. */
-static const bool seccomp_applied = false;
 
 static const char *const hooks[] = {"prestart",         "createRuntime", "createContainer",
                                     "startContainer",   "poststart",     "poststop",
@@ -30,16 +26,6 @@ static const char *const mount_option_candidates[] = {
   "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw",
   "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable",
   NULL,
-};
-
-static const char *const seccomp_operators[] = {
-  "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ",
-  "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL,
-};
-
-static const char *const seccomp_known_flags[] = {
-  "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-  "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL,
 };
 
 static const char *const no_strings[] = {NULL};
@@ -103,46 +89,6 @@ static void collect_capabilities(struct strlist *l)
     }
 }
 
-/* actions by the libseccomp API level that introduced them */
-static void collect_seccomp_actions(struct strlist *l)
-{
-  unsigned api = seccomp_api_get();
-  const struct
-  {
-    const char *name;
-    unsigned api;
-  } actions[] = {
-    {"SCMP_ACT_ALLOW", 1}, {"SCMP_ACT_ERRNO", 1}, {"SCMP_ACT_KILL", 1},        {"SCMP_ACT_KILL_THREAD", 1},
-    {"SCMP_ACT_TRAP", 1},  {"SCMP_ACT_TRACE", 1}, {"SCMP_ACT_KILL_PROCESS", 3}, {"SCMP_ACT_LOG", 3},
-    {"SCMP_ACT_NOTIFY", 5},
-  };
-  for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
-    if (api >= actions[i].api)
-      strlist_add(l, actions[i].name);
-}
-
-/* architectures the linked libseccomp can resolve */
-static void collect_seccomp_archs(struct strlist *l)
-{
-  static const char *const archs[][2] = {
-    {"x86", "SCMP_ARCH_X86"},           {"x86_64", "SCMP_ARCH_X86_64"},
-    {"x32", "SCMP_ARCH_X32"},           {"arm", "SCMP_ARCH_ARM"},
-    {"aarch64", "SCMP_ARCH_AARCH64"},   {"mips", "SCMP_ARCH_MIPS"},
-    {"mips64", "SCMP_ARCH_MIPS64"},     {"mips64n32", "SCMP_ARCH_MIPS64N32"},
-    {"mipsel", "SCMP_ARCH_MIPSEL"},     {"mipsel64", "SCMP_ARCH_MIPSEL64"},
-    {"mipsel64n32", "SCMP_ARCH_MIPSEL64N32"}, {"ppc", "SCMP_ARCH_PPC"},
-    {"ppc64", "SCMP_ARCH_PPC64"},       {"ppc64le", "SCMP_ARCH_PPC64LE"},
-    {"s390", "SCMP_ARCH_S390"},         {"s390x", "SCMP_ARCH_S390X"},
-    {"parisc", "SCMP_ARCH_PARISC"},     {"parisc64", "SCMP_ARCH_PARISC64"},
-    {"riscv64", "SCMP_ARCH_RISCV64"},   {"loongarch64", "SCMP_ARCH_LOONGARCH64"},
-    {"m68k", "SCMP_ARCH_M68K"},         {"sh", "SCMP_ARCH_SH"},
-    {"sheb", "SCMP_ARCH_SHEB"},
-  };
-  for (size_t i = 0; i < ARRAY_SIZE(archs); i++)
-    if (seccomp_arch_resolve_name(archs[i][0]) != 0)
-      strlist_add(l, archs[i][1]);
-}
-
 static void free_owned(struct strlist *l)
 {
   for (size_t i = 0; i < l->n; i++)
@@ -170,12 +116,12 @@ int cmd_features(const struct global_opts *g, int argc, char **argv, berth_error
   if (npos > 0)
     return berth_fail(err, 0, "unexpected argument \"%s\"", pos[0]);
 
-  struct strlist mounts = {0}, namespaces = {0}, caps = {0}, actions = {0}, archs = {0};
+  struct strlist mounts = {0}, namespaces = {0}, caps = {0};
+  struct seccomp_features sf;
   collect_mount_options(&mounts);
   collect_namespaces(&namespaces);
   collect_capabilities(&caps);
-  collect_seccomp_actions(&actions);
-  collect_seccomp_archs(&archs);
+  seccomp_features_get(&sf);
 
   struct spec_features f = {
     .oci_version_min = "1.0.0",
@@ -189,12 +135,12 @@ int cmd_features(const struct global_opts *g, int argc, char **argv, berth_error
   f.linux_.cgroup.v1 = true;
   f.linux_.cgroup.v2 = true;
   f.linux_.seccomp.present = true;
-  f.linux_.seccomp.enabled = seccomp_applied;
-  f.linux_.seccomp.actions = actions.v ? actions.v : no_strings;
-  f.linux_.seccomp.operators = seccomp_operators;
-  f.linux_.seccomp.archs = archs.v ? archs.v : no_strings;
-  f.linux_.seccomp.known_flags = seccomp_known_flags;
-  f.linux_.seccomp.supported_flags = no_strings;
+  f.linux_.seccomp.enabled = true;
+  f.linux_.seccomp.actions = sf.actions;
+  f.linux_.seccomp.operators = sf.operators;
+  f.linux_.seccomp.archs = sf.archs;
+  f.linux_.seccomp.known_flags = sf.known_flags;
+  f.linux_.seccomp.supported_flags = sf.supported_flags;
   f.linux_.apparmor = (struct spec_features_enabled){.present = true, .enabled = false};
   f.linux_.selinux = (struct spec_features_enabled){.present = true, .enabled = false};
   f.linux_.intel_rdt = (struct spec_features_enabled){.present = true, .enabled = false};
@@ -206,8 +152,6 @@ int cmd_features(const struct global_opts *g, int argc, char **argv, berth_error
   free(mounts.v);
   free(namespaces.v);
   free_owned(&caps);
-  free(actions.v);
-  free(archs.v);
   if (ret < 0)
     return -1;
   fwrite(json, 1, len, stdout);

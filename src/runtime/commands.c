@@ -3,6 +3,7 @@
 /* Commands that work, alphabetically. Each lives in cmd_<name>.c. */
 int cmd_create(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_delete(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_exec(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_kill(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_run(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_start(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
@@ -10,16 +11,27 @@ int cmd_features(const struct global_opts *g, int argc, char **argv, berth_error
 int cmd_list(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_spec(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_state(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_pause(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_resume(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_update(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_ps(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_events(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 
 const struct command berth_commands[] = {
   {"create", "create a container (it waits for start)", cmd_create},
   {"delete", "delete a container and everything it left", cmd_delete},
+  {"events", "print a container's statistics and OOM events as JSON lines", cmd_events},
+  {"exec", "run a new process in a running container", cmd_exec},
   {"features", "print the runtime-spec features JSON (what berth supports)", cmd_features},
   {"kill", "send a signal to a container", cmd_kill},
   {"list", "list containers", cmd_list},
+  {"pause", "suspend every process of a container", cmd_pause},
+  {"ps", "list the processes of a container", cmd_ps},
+  {"resume", "resume a paused container", cmd_resume},
   {"run", "create and start a container, wait for it unless --detach", cmd_run},
   {"spec", "write a default config.json for a new bundle", cmd_spec},
   {"start", "start the user program of a created container", cmd_start},
   {"state", "print the state of a container as JSON", cmd_state},
+  {"update", "change the cgroup limits of a running container", cmd_update},
   {NULL, NULL, NULL},
 };

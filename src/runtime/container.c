@@ -23,9 +23,12 @@
 #include <unistd.h>
 
 #include "cgroups/cgroups.h"
+#include "net/net.h"
 #include "runtime/hooks.h"
+#include "runtime/seccomp.h"
 #include "runtime/signals.h"
 #include "runtime/sync.h"
+#include "storage/overlay.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -46,7 +49,7 @@ static int pidfd_open_pid(pid_t pid)
   return (int) syscall(SYS_pidfd_open, pid, 0);
 }
 
-static int send_signal(int pidfd, pid_t pid, int sig)
+int send_signal(int pidfd, pid_t pid, int sig)
 {
   if (pidfd >= 0)
     return (int) syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
@@ -55,7 +58,7 @@ static int send_signal(int pidfd, pid_t pid, int sig)
 
 /* A pidfd for the record's init, or -1 with ESRCH when that process is
  * gone or the pid now belongs to another process. */
-static int open_recorded_init(const struct spec_state *s)
+int open_recorded_init(const struct spec_state *s)
 {
   if (s->pid <= 0)
     {
@@ -140,6 +143,7 @@ void lifecycle_free(struct lifecycle *l)
     close(l->console_recv);
   if (l->console_master >= 0)
     close(l->console_master);
+  net_free(l->net);
   free(l);
 }
 
@@ -175,7 +179,7 @@ static int run_hooks(const struct lifecycle *l, const struct spec_hook_list *lis
   return hooks_run(list, stage, json, len, warn_only, err);
 }
 
-static int load_config_copy(struct lifecycle *l, berth_error_t *err)
+int load_config_copy(struct lifecycle *l, berth_error_t *err)
 {
   _cleanup_free_ char *text = NULL;
   size_t len;
@@ -185,7 +189,7 @@ static int load_config_copy(struct lifecycle *l, berth_error_t *err)
 }
 
 /* Open an existing container: record, config copy, live status. */
-static int lifecycle_open(const struct global_opts *g, const char *id, bool exclusive,
+int lifecycle_open(const struct global_opts *g, const char *id, bool exclusive,
                           struct lifecycle **out, const char **status, berth_error_t *err)
 {
   _cleanup_(lifecycle_freep) struct lifecycle *l = lifecycle_new();
@@ -293,8 +297,10 @@ static bool ns_is_set(const struct spec_config *c, enum spec_ns_type t)
 
 /* The fds the caller asked to preserve must exist so that our own fds
  * never land in 3..3+N-1 (they would leak into the container). */
-static void reserve_preserved_fds(int n)
+void reserve_preserved_fds(int n)
 {
+  /* our log file must not be passed on as one of them */
+  berth_log_move_fd_above(3 + n);
   for (int fd = 3; fd < 3 + n; fd++)
     if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
       {
@@ -307,7 +313,7 @@ static void reserve_preserved_fds(int n)
       }
 }
 
-static int connect_console_socket(const char *path, berth_error_t *err)
+int connect_console_socket(const char *path, berth_error_t *err)
 {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof sa.sun_path)
@@ -399,9 +405,50 @@ static int make_exec_fifo(struct lifecycle *l, bool new_userns, berth_error_t *e
   return fd;
 }
 
+/* ------------------------------------------------------------------ create: overlay rootfs */
+
+/* run.berth.storage.*: the rootfs is an overlay of layers that the init
+ * mounts on ROOT/ID/rootfs inside its own mount namespace (see
+ * storage/overlay.h and rootfs.c). *out stays NULL without layers. */
+static int overlay_plan(const struct spec_config *c, const char *root, struct storage_overlay **out,
+                        berth_error_t *err)
+{
+  if (storage_overlay_parse(spec_annotation(c, STORAGE_ANN_LAYERS), spec_annotation(c, STORAGE_ANN_UPPER),
+                            "config.json", out, err) < 0)
+    return -1;
+  if (!*out)
+    return 0;
+  if (!ns_is_new(c, SPEC_NS_MOUNT))
+    return berth_fail(err, 0, "config.json: .annotations[\"%s\"]: needs a new mount namespace (.linux.namespaces)",
+                      STORAGE_ANN_LAYERS);
+  return storage_overlay_check(*out, "config.json", root, err);
+}
+
+/* In the new state dir: mount point, upper and work (owned by the
+ * container's root when it has a user namespace); the record's rootfs. */
+static int overlay_prepare(struct lifecycle *l, struct storage_overlay *ov, berth_error_t *err)
+{
+  const struct spec_linux *lx = l->config->linux_;
+  uint32_t uid, gid;
+  bool chown_them = ns_is_new(l->config, SPEC_NS_USER) && lx
+                    && host_id_of_root(lx->uid_mappings, lx->n_uid_mappings, &uid)
+                    && host_id_of_root(lx->gid_mappings, lx->n_gid_mappings, &gid);
+  _cleanup_free_ char *dir = realpath(l->c->dir, NULL);
+  if (!dir)
+    return berth_fail_sys(err, "realpath %s", l->c->dir);
+  if (chown_them && storage_overlay_check_userns(ov, "config.json", dir, uid, gid, err) < 0)
+    return -1;
+  if (storage_overlay_prepare_dirs(ov, "config.json", dir, chown_them ? uid : (uid_t) -1,
+                                   chown_them ? gid : (gid_t) -1, err) < 0)
+    return -1;
+  free(l->state->rootfs);
+  l->state->rootfs = xstrdup(ov->mountpoint);
+  return 0;
+}
+
 /* ------------------------------------------------------------------ create: clone */
 
-static pid_t clone_init(uint64_t flags, int cgroup_fd, int *pidfd, bool *in_cgroup)
+pid_t clone_init(uint64_t flags, int cgroup_fd, int *pidfd, bool *in_cgroup)
 {
   struct clone_args ca = {
     .flags = flags | CLONE_PIDFD,
@@ -477,6 +524,27 @@ static int write_id_maps(pid_t pid, const struct spec_linux *lx, berth_error_t *
   return write_id_map(pid, "gid_map", lx->gid_mappings, lx->n_gid_mappings, err);
 }
 
+/* The init's network namespace exists once it asks for the hooks (it
+ * does so for the network too: init_args.wait_for_network). */
+static int attach_network(struct lifecycle *l, berth_error_t *err)
+{
+  if (!l->net)
+    return 0;
+  int r = net_attach(l->net, l->pid, err);
+  net_free(steal_pointer(&l->net));
+  return r < 0 ? berth_wrap(err, "network") : 0;
+}
+
+/* The container's veth and address lease (delete, failed create). A
+ * failure only warns: the lease is reclaimed once the state dir is gone
+ * and the veth dies with the container's network namespace. */
+static void teardown_network(struct lifecycle *l)
+{
+  _cleanup_error_ berth_error_t e = NULL;
+  if (l->c && l->state && net_teardown(l->config, l->c->root, l->state->id, &e) < 0)
+    berth_log_warning("network: %s", berth_error_msg(e));
+}
+
 /* Talk to the init until it is READY (or fails). */
 static int drive_init(struct lifecycle *l, int sync_fd, bool in_cgroup, berth_error_t *err)
 {
@@ -512,6 +580,8 @@ static int drive_init(struct lifecycle *l, int sync_fd, bool in_cgroup, berth_er
           (*err)->errnum = m.value;
           return m.value > 0 ? -m.value : -1;
         case SYNC_HOOKS:
+          if (attach_network(l, err) < 0)
+            return -1;
           if (c->hooks
               && (run_hooks(l, &c->hooks->prestart, "prestart", "creating", false, err) < 0
                   || run_hooks(l, &c->hooks->create_runtime, "createRuntime", "creating", false, err) < 0))
@@ -717,7 +787,11 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
     {
       if (cgroup_create(l->state->cgroup_path, &l->cg, err) < 0)
         return -1;
-      if (c->linux_ && c->linux_->resources && cgroup_apply_resources(l->cg, c->linux_->resources, err) < 0)
+      /* device rules always (default deny), with linux.devices allowed */
+      struct cgroup_apply_options ao = { .devices_always = true };
+      if (c->linux_)
+        ao = (struct cgroup_apply_options) { c->linux_->devices, c->linux_->n_devices, true };
+      if (cgroup_apply_resources_with(l->cg, c->linux_ ? c->linux_->resources : NULL, &ao, err) < 0)
         return -1;
     }
 
@@ -728,6 +802,9 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
   for (int t = 0; t < SPEC_NS_COUNT; t++)
     ns_fds[t] = -1; /* owned by sp now */
   spawn_setup_ctx(&sp, l, id, o);
+  if (net_prepare(l->config, l->c->root, id, l->c->dir, sp.args.ctx.new_netns, &l->net, err) < 0)
+    return -1;
+  sp.args.wait_for_network = l->net != NULL;
 
   sp.args.fifo_fd = make_exec_fifo(l, sp.args.ctx.new_userns, err);
   if (sp.args.fifo_fd < 0)
@@ -754,6 +831,11 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
           sp.args.console_fd = tty[1];
         }
     }
+  /* compiled here, loaded by the init (seccomp.h) */
+  _cleanup_(seccomp_program_freep) struct seccomp_program *filter = NULL;
+  if (c->linux_ && c->linux_->seccomp && seccomp_prepare(c->linux_->seccomp, c->process, &filter, err) < 0)
+    return -1;
+  sp.args.seccomp = filter;
   return spawn_init(l, &sp, err);
 }
 
@@ -779,6 +861,7 @@ static void create_rollback(struct lifecycle *l)
   if (l->cg && cgroup_destroy(l->cg, &e) < 0)
     berth_log_warning("%s", berth_error_msg(e));
   berth_error_free(&e);
+  teardown_network(l);
   if (l->c)
     {
       if (container_dir_remove(l->c, &e) < 0)
@@ -813,12 +896,21 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
     }
   if (load_bundle_config(config_path, &config_text, &config_len, &l->config, err) < 0)
     return -1;
-  if (resolve_rootfs(bundle, l->config, &rootfs, err) < 0)
+  _cleanup_(storage_overlay_freep) struct storage_overlay *overlay = NULL;
+  if (overlay_plan(l->config, g->root, &overlay, err) < 0)
+    return -1;
+  if (overlay)
+    rootfs = xasprintf("%s/%s/rootfs", g->root, id); /* made and resolved by overlay_prepare */
+  else if (resolve_rootfs(bundle, l->config, &rootfs, err) < 0)
     return -1;
   if (l->config->process->terminal && !o->console_socket && !o->foreground_tty)
     return berth_fail(err, 0, "terminal requires --console-socket or run in the foreground");
+  if (g->cgroup_manager == CGROUP_MANAGER_SYSTEMD && cgroup_systemd_check(err) < 0)
+    return -1;
   if (o->preserve_fds < 0)
     return berth_fail(err, 0, "--preserve-fds must not be negative");
+  if (l->config->linux_ && l->config->linux_->seccomp && seccomp_validate(l->config->linux_->seccomp, err) < 0)
+    return berth_wrap(err, "%s", config_path);
   if (open_namespace_paths(l->config, ns_fds, err) < 0)
     {
       close_fds(ns_fds, SPEC_NS_COUNT);
@@ -831,7 +923,9 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
       return -1;
     }
 
-  int r = create_in_dir(l, id, o, config_text, config_len, ns_fds, g, err);
+  int r = overlay ? overlay_prepare(l, overlay, err) : 0;
+  if (r == 0)
+    r = create_in_dir(l, id, o, config_text, config_len, ns_fds, g, err);
   close_fds(ns_fds, SPEC_NS_COUNT);
   if (r == 0)
     {
@@ -974,6 +1068,8 @@ int lifecycle_destroy(struct lifecycle *l, berth_error_t *err)
       if (fd >= 0)
         {
           send_signal(fd == INT_MAX ? -1 : fd, l->pid, SIGKILL);
+          if (l->state->cgroup_path)
+            cgroup_thaw_path(l->state->cgroup_path); /* paused: SIGKILL waits for the thaw */
           if (l->is_child)
             waitpid(l->pid, NULL, 0);
           else
@@ -997,6 +1093,7 @@ int lifecycle_destroy(struct lifecycle *l, berth_error_t *err)
     }
   if (l->config && l->config->hooks)
     run_hooks(l, &l->config->hooks->poststop, "poststop", "stopped", true, err);
+  teardown_network(l);
   struct container *c = steal_pointer(&l->c);
   return container_dir_remove(c, err);
 }

@@ -15,6 +15,7 @@
 #include "util/error.h"
 
 struct berth_cgroup;
+struct berth_net;
 
 struct create_options
 {
@@ -42,6 +43,7 @@ struct lifecycle
   bool is_child;    /* we cloned it (create, run): waitpid works */
   int console_recv; /* run in the foreground with a terminal: our end */
   int console_master;
+  struct berth_net *net; /* create: the network to attach (net.h), NULL without one */
 };
 
 int lifecycle_create(const struct global_opts *g, const char *id, const struct create_options *o,
@@ -63,6 +65,28 @@ int lifecycle_start_id(const struct global_opts *g, const char *id, berth_error_
 int lifecycle_kill_id(const struct global_opts *g, const char *id, int sig, bool all, berth_error_t *err);
 int lifecycle_delete_id(const struct global_opts *g, const char *id, bool force, berth_error_t *err);
 
+/* ------------------------------------------------------------------ shared with exec (exec.c) */
+
+/* Open an existing container (locked, exclusive or shared): record and
+ * live status (container_status()); l->pidfd stays -1. */
+int lifecycle_open(const struct global_opts *g, const char *id, bool exclusive, struct lifecycle **out,
+                   const char **status, berth_error_t *err);
+/* l->config from the copy of config.json in the state directory. */
+int load_config_copy(struct lifecycle *l, berth_error_t *err);
+/* A pidfd of the record's init; INT_MAX when alive but the kernel has no
+ * pidfds; -1 with errno ESRCH when it is gone (or the pid was reused). */
+int open_recorded_init(const struct spec_state *s);
+/* Signal through pidfd (>= 0) or by pid. */
+int send_signal(int pidfd, pid_t pid, int sig);
+/* Make fds 3..3+n-1 exist so our own fds never land there. */
+void reserve_preserved_fds(int n);
+/* Connect to a --console-socket; returns the fd. */
+int connect_console_socket(const char *path, berth_error_t *err);
+/* clone3 with CLONE_PIDFD (and CLONE_INTO_CGROUP when cgroup_fd >= 0,
+ * falling back to a plain clone when the cgroup refuses); *in_cgroup says
+ * whether the child was born in the cgroup. Returns 0 in the child. */
+pid_t clone_init(uint64_t flags, int cgroup_fd, int *pidfd, bool *in_cgroup);
+
 /* ------------------------------------------------------------------ internal: container.c -> init.c */
 
 struct init_args
@@ -78,6 +102,8 @@ struct init_args
   bool no_new_keyring;
   int preserve_fds;
   struct spec_state *state; /* for createContainer/startContainer hooks; pid set from SYNC_GO */
+  bool wait_for_network; /* send SYNC_HOOKS even without hooks: the parent attaches the network then */
+  struct seccomp_program *seccomp; /* linux.seccomp compiled by the parent (seccomp.h), or NULL */
 };
 
 /* Join the namespaces given by path (user first, pid excluded); each fd is

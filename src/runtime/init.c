@@ -16,16 +16,15 @@
 
 #include "runtime/container.h"
 #include "runtime/hooks.h"
+#include "runtime/seccomp.h"
 #include "runtime/signals.h"
+#include "runtime/spawn.h"
 #include "runtime/sync.h"
 #include "util/log.h"
 #include "util/util.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 
@@ -171,7 +170,7 @@ static int init_prepare(struct init_args *a, char **exec_path, berth_error_t *er
     return -1;
   if (rootfs_prepare(&a->ctx, err) < 0)
     return -1;
-  if (has_runtime_hooks(hooks))
+  if (has_runtime_hooks(hooks) || a->wait_for_network)
     {
       if (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL, err) < 0
           || sync_expect(a->sync_fd, SYNC_HOOKS_DONE, NULL, err) < 0)
@@ -208,72 +207,19 @@ static int wait_for_start(int proc_fd, int fifo_path_fd, berth_error_t *err)
   return fd;
 }
 
-/* Preserved fds 3..3+n-1 survive exec, everything else >= 3 is close-on-exec. */
-static int prepare_fds(int preserve, berth_error_t *err)
-{
-  unsigned first_closed = 3U + (unsigned) preserve;
-  if (syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-    {
-      /* kernels before 5.11: one by one up to the fd limit */
-      long max = sysconf(_SC_OPEN_MAX);
-      for (long fd = first_closed; fd < (max > 0 ? max : 65536); fd++)
-        {
-          int fl = fcntl((int) fd, F_GETFD);
-          if (fl >= 0 && !(fl & FD_CLOEXEC) && fcntl((int) fd, F_SETFD, fl | FD_CLOEXEC) < 0)
-            return berth_fail_sys(err, "mark fd %ld close-on-exec", fd);
-        }
-    }
-  for (int fd = 3; fd < 3 + preserve; fd++)
-    {
-      int fl = fcntl(fd, F_GETFD);
-      if (fl >= 0 && fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
-        return berth_fail_sys(err, "keep preserved fd %d", fd);
-    }
-  return 0;
-}
-
-static char **exec_environment(const struct spec_process *p, int preserve)
-{
-  size_t n = p->env ? strv_len(p->env) : 0;
-  char **env = xcalloc(n + 1, sizeof *env);
-  for (size_t i = 0; i < n; i++)
-    env[i] = xstrdup(p->env[i]);
-  if (preserve > 0)
-    {
-      _cleanup_free_ char *nfds = xasprintf("%d", preserve);
-      _cleanup_free_ char *pid = xasprintf("%d", (int) getpid());
-      char **e1 = env_set(env, "LISTEN_FDS", nfds);
-      strv_free(env);
-      env = env_set(e1, "LISTEN_PID", pid);
-      strv_free(e1);
-    }
-  return env;
-}
-
-/* Step 8. Returns only on failure. */
-static int init_exec(struct init_args *a, const char *exec_path, berth_error_t *err)
+/* Step 8. Returns only on failure; fifo (close-on-exec) stays open to
+ * report it. */
+static int init_exec(struct init_args *a, const char *exec_path, int fifo, berth_error_t *err)
 {
   const struct spec_hooks *hooks = a->ctx.config->hooks;
   if (hooks && run_container_hooks(a, &hooks->start_container, "startContainer", "created", err) < 0)
     return -1;
+  struct seccomp_notify_info who = {.state = a->state, .status = "created", .pid = a->state->pid};
+  if (seccomp_install(a->seccomp, SECCOMP_STAGE_IDENTITY, &who, err) < 0)
+    return -1;
   if (process_apply_identity(a->ctx.process, err) < 0)
     return -1;
-  _cleanup_strv_ char **env = exec_environment(a->ctx.process, a->preserve_fds);
-  if (prepare_fds(a->preserve_fds, err) < 0)
-    return -1;
-  signal(SIGPIPE, SIG_DFL);
-  execve(exec_path, a->ctx.process->args, env);
-  return berth_fail_sys(err, "exec %s", exec_path);
-}
-
-static void reset_signals(void)
-{
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP)
-      signal(s, SIG_DFL);
+  return spawn_exec(exec_path, a->ctx.process, a->preserve_fds, fifo, seccomp_before_execve, a->seccomp, err);
 }
 
 void init_main(struct init_args *a)
@@ -283,7 +229,7 @@ void init_main(struct init_args *a)
   /* the flock is shared with the parent through the open file: let go */
   if (a->lock_fd >= 0)
     close(a->lock_fd);
-  reset_signals();
+  spawn_reset_signals();
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   berth_log_set_stderr(false);
   /* the host's procfs, reachable after pivot_root through this fd */
@@ -307,7 +253,7 @@ void init_main(struct init_args *a)
       _exit(1);
     }
   int saved_errno = 0;
-  if (init_exec(a, exec_path, &err) < 0)
+  if (init_exec(a, exec_path, fifo, &err) < 0)
     saved_errno = err->errnum;
   /* exec failed: tell `start` through the fifo (EOF means success) */
   const char *msg = berth_error_msg(err);

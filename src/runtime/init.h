@@ -12,7 +12,9 @@
  *   6. process_apply_container() and process_find_executable()
  *      -- errors here still fail `create`
  *   7. report ready to the parent, block on exec.fifo until `start`
- *   8. startContainer hooks, process_apply_identity(), close fds, execve
+ *   8. startContainer hooks, process_apply_identity(), close fds, execve;
+ *      the seccomp filter (compiled by the parent) is loaded right before
+ *      process_apply_identity() or right before execve (seccomp.h)
  */
 #ifndef BERTH_INIT_H
 #define BERTH_INIT_H

@@ -16,3 +16,14 @@ tests_unit_test_lifecycle_SOURCES = tests/unit/test_lifecycle.c tests/unit/tap.h
 tests_unit_test_lifecycle_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_lifecycle
 tests_helpers_recvtty_SOURCES = tests/helpers/recvtty.c
+
+# exec, and the final steps of a container process shared by init and exec
+libberth_a_SOURCES += \
+	src/runtime/spawn.c src/runtime/spawn.h \
+	src/runtime/foreground.c src/runtime/foreground.h \
+	src/runtime/exec.c src/runtime/exec.h \
+	src/runtime/cmd_exec.c
+check_PROGRAMS += tests/unit/test_exec
+tests_unit_test_exec_SOURCES = tests/unit/test_exec.c tests/unit/tap.h
+tests_unit_test_exec_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_exec

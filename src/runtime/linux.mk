@@ -13,3 +13,10 @@ tests_unit_test_sysctl_LDADD = $(UNIT_LDADD)
 tests_unit_test_process_SOURCES = tests/unit/test_process.c tests/unit/tap.h
 tests_unit_test_process_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_sysctl tests/unit/test_process
+# runtime/seccomp fragment
+libberth_a_SOURCES += src/runtime/seccomp.c src/runtime/seccomp.h
+check_PROGRAMS += tests/unit/test_seccomp tests/helpers/seccomp_listener
+tests_unit_test_seccomp_SOURCES = tests/unit/test_seccomp.c tests/unit/tap.h
+tests_unit_test_seccomp_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_seccomp
+tests_helpers_seccomp_listener_SOURCES = tests/helpers/seccomp_listener.c

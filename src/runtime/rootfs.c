@@ -16,6 +16,7 @@
 
 #include "runtime/init.h"
 #include "runtime/linux.h"
+#include "storage/overlay.h"
 #include "storage/storage.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -440,6 +441,22 @@ static int remount_dev_ro(int root_fd, berth_error_t *err)
   return 0;
 }
 
+/* run.berth.storage.layers: the overlay root on ctx->rootfs (ROOT/ID/rootfs,
+ * made by container.c), mounted in this mount namespace only */
+static int mount_overlay_root(const struct init_ctx *ctx, berth_error_t *err)
+{
+  const struct spec_config *c = ctx->config;
+  _cleanup_(storage_overlay_freep) struct storage_overlay *o = NULL;
+  if (storage_overlay_parse(spec_annotation(c, STORAGE_ANN_LAYERS), spec_annotation(c, STORAGE_ANN_UPPER),
+                            "config.json", &o, err) < 0)
+    return berth_error_ret(*err);
+  if (!o)
+    return 0;
+  _cleanup_free_ char *dir = storage_path_dir(ctx->rootfs);
+  storage_overlay_set_paths(o, dir);
+  return storage_overlay_mount(o, "config.json", err);
+}
+
 int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err)
 {
   enum storage_propagation prop;
@@ -458,6 +475,8 @@ int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err)
   bool may_be_shared = prop != STORAGE_PROP_RSLAVE && prop != STORAGE_PROP_RPRIVATE
                        && prop != STORAGE_PROP_RUNBINDABLE;
   if (may_be_shared && make_parent_mount_private(ctx->rootfs, err) < 0)
+    return berth_error_ret(*err);
+  if (mount_overlay_root(ctx, err) < 0)
     return berth_error_ret(*err);
   if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     return berth_fail_sys(err, "bind the rootfs %s on itself", ctx->rootfs);

@@ -167,8 +167,39 @@ static void emit_linux(struct jgen *w, bool rootless)
   jg_close(w);
 }
 
+/* one entry per key, at its first place, with its last value */
+static void emit_annotations(struct jgen *w, const struct spec_kv *kv, size_t n)
+{
+  if (n == 0)
+    return;
+  jg_key(w, "annotations");
+  jg_open(w);
+  for (size_t i = 0; i < n; i++)
+    {
+      bool seen = false;
+      for (size_t j = 0; j < i && !seen; j++)
+        seen = str_eq(kv[j].key, kv[i].key);
+      if (seen)
+        continue;
+      const char *value = kv[i].value;
+      for (size_t j = i + 1; j < n; j++)
+        if (str_eq(kv[j].key, kv[i].key))
+          value = kv[j].value;
+      jg_kstr(w, kv[i].key, value ? value : "");
+    }
+  jg_close(w);
+}
+
 int spec_default_config_emit(bool rootless, char **out, size_t *out_len, berth_error_t *err)
 {
+  const struct spec_default_opts o = { .rootless = rootless };
+  return spec_default_config_emit_opts(&o, out, out_len, err);
+}
+
+int spec_default_config_emit_opts(const struct spec_default_opts *o, char **out, size_t *out_len,
+                                  berth_error_t *err)
+{
+  bool rootless = o->rootless;
   struct jgen w;
   if (jgen_init(&w, "\t", err) < 0)
     return -1;
@@ -183,6 +214,7 @@ int spec_default_config_emit(bool rootless, char **out, size_t *out_len, berth_e
   jg_kstr(&w, "hostname", "berth");
   emit_mounts(&w, rootless);
   emit_linux(&w, rootless);
+  emit_annotations(&w, o->annotations, o->n_annotations);
   jg_close(&w);
   return jgen_finish(&w, "default config", out, out_len, err);
 }

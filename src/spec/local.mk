@@ -21,3 +21,5 @@ tests_unit_test_spec_fuzz_LDADD = $(UNIT_LDADD)
 SPEC_TEST_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/unit/data"'
 tests_unit_test_spec_config_CPPFLAGS = $(SPEC_TEST_CPPFLAGS)
 tests_unit_test_spec_fuzz_CPPFLAGS = $(SPEC_TEST_CPPFLAGS)
+# events/ps output and update's resources (cgcmds)
+libberth_a_SOURCES += src/spec/events.h src/spec/events_emit.c src/spec/resources_emit.c

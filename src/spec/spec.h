@@ -507,6 +507,11 @@ int spec_state_emit(const struct spec_state *s, unsigned flags, char **out, size
                     berth_error_t *err);
 int spec_state_parse(const char *json, size_t len, const char *label, struct spec_state **out,
                      berth_error_t *err);
+/* The runtime-spec "container process state" a seccomp agent receives at
+ * linux.seccomp.listenerPath: {"ociVersion", "fds": [fd names], "pid",
+ * "metadata" (left out when NULL), "state": the state JSON (public fields)}. */
+int spec_process_state_emit(const struct spec_state *s, int pid, const char *const *fds,
+                            const char *metadata, char **out, size_t *out_len, berth_error_t *err);
 void spec_state_free(struct spec_state *s);
 
 /* ---------------------------------------------------------------- emitters */
@@ -516,6 +521,18 @@ void spec_state_free(struct spec_state *s);
  * namespace mapping root to the current euid/egid, no network namespace,
  * no uid=/gid= mount options, /sys bound from the host, no resources). */
 int spec_default_config_emit(bool rootless, char **out, size_t *out_len, berth_error_t *err);
+
+/* The same with options: annotations (e.g. run.berth.* from `berth spec
+ * --layer/--network/--annotation`) are written as "annotations" in the
+ * order given (a repeated key: the last value wins) when n_annotations > 0. */
+struct spec_default_opts
+{
+  bool rootless;
+  const struct spec_kv *annotations;
+  size_t n_annotations;
+};
+int spec_default_config_emit_opts(const struct spec_default_opts *o, char **out, size_t *out_len,
+                                  berth_error_t *err);
 
 /* ---------------------------------------------------------------- features */
 

@@ -41,27 +41,49 @@ static void emit_private(struct jgen *w, const struct spec_state *s)
 /* Field order and presence follow runc's `state`: pid is always there
  * (0 once stopped), rootfs/created/owner only when known, annotations
  * only when there are some. */
+static void emit_state_object(struct jgen *w, const struct spec_state *s, unsigned flags)
+{
+  jg_open(w);
+  jg_kstr(w, "ociVersion", s->oci_version ? s->oci_version : BERTH_OCI_VERSION);
+  jg_kstr(w, "id", s->id ? s->id : "");
+  jg_kint(w, "pid", s->pid);
+  jg_kstr(w, "status", s->status ? s->status : "");
+  jg_kstr(w, "bundle", s->bundle ? s->bundle : "");
+  jg_kstr(w, "rootfs", s->rootfs);
+  jg_kstr(w, "created", s->created);
+  jg_kstr(w, "owner", s->owner);
+  if (s->n_annotations)
+    jg_kkv(w, "annotations", s->annotations, s->n_annotations);
+  if (flags & SPEC_STATE_PRIVATE)
+    emit_private(w, s);
+  jg_close(w);
+}
+
 int spec_state_emit(const struct spec_state *s, unsigned flags, char **out, size_t *out_len,
                     berth_error_t *err)
 {
   struct jgen w;
   if (jgen_init(&w, (flags & SPEC_STATE_PRETTY) ? "  " : NULL, err) < 0)
     return -1;
-  jg_open(&w);
-  jg_kstr(&w, "ociVersion", s->oci_version ? s->oci_version : BERTH_OCI_VERSION);
-  jg_kstr(&w, "id", s->id ? s->id : "");
-  jg_kint(&w, "pid", s->pid);
-  jg_kstr(&w, "status", s->status ? s->status : "");
-  jg_kstr(&w, "bundle", s->bundle ? s->bundle : "");
-  jg_kstr(&w, "rootfs", s->rootfs);
-  jg_kstr(&w, "created", s->created);
-  jg_kstr(&w, "owner", s->owner);
-  if (s->n_annotations)
-    jg_kkv(&w, "annotations", s->annotations, s->n_annotations);
-  if (flags & SPEC_STATE_PRIVATE)
-    emit_private(&w, s);
-  jg_close(&w);
+  emit_state_object(&w, s, flags);
   return jgen_finish(&w, "state", out, out_len, err);
+}
+
+int spec_process_state_emit(const struct spec_state *s, int pid, const char *const *fds,
+                            const char *metadata, char **out, size_t *out_len, berth_error_t *err)
+{
+  struct jgen w;
+  if (jgen_init(&w, NULL, err) < 0)
+    return -1;
+  jg_open(&w);
+  jg_kstr(&w, "ociVersion", BERTH_OCI_VERSION);
+  jg_kstrv(&w, "fds", fds);
+  jg_kint(&w, "pid", pid);
+  jg_kstr(&w, "metadata", metadata);
+  jg_key(&w, "state");
+  emit_state_object(&w, s, 0);
+  jg_close(&w);
+  return jgen_finish(&w, "container process state", out, out_len, err);
 }
 
 /* ------------------------------------------------------------ parse */

@@ -12,3 +12,10 @@ tests_unit_test_storage_path_LDADD = $(UNIT_LDADD)
 tests_unit_test_mountopts_SOURCES = tests/unit/test_mountopts.c tests/unit/tap.h
 tests_unit_test_mountopts_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_storage_path tests/unit/test_mountopts
+
+# overlay rootfs from layers (annotations run.berth.storage.*)
+libberth_a_SOURCES += src/storage/overlay.h src/storage/overlay.c
+check_PROGRAMS += tests/unit/test_overlay
+tests_unit_test_overlay_SOURCES = tests/unit/test_overlay.c tests/unit/tap.h
+tests_unit_test_overlay_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_overlay

@@ -57,6 +57,17 @@ int berth_log_fd(void)
   return log_fd;
 }
 
+void berth_log_move_fd_above(int min)
+{
+  if (log_fd < 0 || log_fd >= min)
+    return;
+  int fd = fcntl(log_fd, F_DUPFD_CLOEXEC, min);
+  if (fd < 0)
+    return; /* keep logging where we were */
+  close(log_fd);
+  log_fd = fd;
+}
+
 static void json_escape(FILE *f, const char *s)
 {
   for (const unsigned char *p = (const unsigned char *) s; *p; p++)

@@ -43,4 +43,8 @@ void berth_log_set_stderr(bool enabled);
  * namespace changes so late errors still reach the log. */
 int berth_log_fd(void);
 
+/* Move the log file's fd to a number >= min (close-on-exec): main opens
+ * it before a command knows which fds it must pass on (--preserve-fds). */
+void berth_log_move_fd_above(int min);
+
 #endif

@@ -51,8 +51,8 @@ dump_state() {
 		echo "== uptime $(cut -d' ' -f1 /proc/uptime) s"
 		echo "== processes"
 		ps --ppid 2 -p 2 --deselect -o pid,ppid,stat,wchan:24,etimes,args 2>&1
-		echo "== cgroups (procs)"
-		find /sys/fs/cgroup -name cgroup.procs 2>/dev/null | while read -r f; do
+		echo "== cgroups below the root (procs)"
+		find /sys/fs/cgroup -mindepth 2 -name cgroup.procs 2>/dev/null | while read -r f; do
 			procs=$(tr '\n' ' ' <"$f")
 			[ -n "$procs" ] && echo "${f%/cgroup.procs}: $procs"
 		done

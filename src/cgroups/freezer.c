@@ -1,0 +1,114 @@
+/* pause/resume: the v2 cgroup.freeze knob, or the v1 freezer controller
+ * (on hybrid hosts too: cgroup_is_frozen asks the v1 freezer there, so
+ * freezing and the "paused" status agree). Freezing is asynchronous in
+ * both: write, then wait (bounded) until the kernel reports it done. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cgroups/cgroups_internal.h"
+#include "util/util.h"
+
+/* how long a freeze may take before we give up and thaw again */
+#define FREEZE_TIMEOUT_MS 5000
+
+static long long monotonic_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nap_us(long us)
+{
+  struct timespec ts = { .tv_sec = 0, .tv_nsec = us * 1000 };
+  nanosleep(&ts, NULL);
+}
+
+/* ------------------------------------------------------------ v2 */
+
+static int v2_freeze(struct berth_cgroup *cg, bool frozen, berth_error_t *err)
+{
+  const struct cgroup_dir *d = &cg->dirs[0];
+  if (cgroup_fs_write(d->path, "cgroup.freeze", frozen ? "1" : "0", err) < 0)
+    return -1;
+  long long deadline = monotonic_ms() + FREEZE_TIMEOUT_MS;
+  long pause_us = 100;
+  while (cgroup_v2_is_frozen(d) != frozen)
+    {
+      if (monotonic_ms() > deadline)
+        return berth_fail(err, ETIMEDOUT, "%s/cgroup.events: frozen is not %d after %d ms", d->path,
+                          frozen ? 1 : 0, FREEZE_TIMEOUT_MS);
+      nap_us(pause_us);
+      if (pause_us < 10000)
+        pause_us *= 2;
+    }
+  return 0;
+}
+
+/* ------------------------------------------------------------ v1 */
+
+static int v1_state_is(const char *dir, const char *want, bool *is, berth_error_t *err)
+{
+  _cleanup_free_ char *now = NULL;
+  if (cgroup_fs_read(dir, "freezer.state", &now, err) < 0)
+    return -1;
+  *is = str_has_prefix(now, want);
+  return 0;
+}
+
+static int v1_freeze(struct berth_cgroup *cg, bool frozen, berth_error_t *err)
+{
+  const struct cgroup_dir *d = cgroup_v1_dir_for(cg, "freezer");
+  if (d == NULL)
+    return berth_fail(err, ENOTSUP, "the freezer cgroup controller is not mounted");
+  const char *want = frozen ? "FROZEN" : "THAWED";
+  long long deadline = monotonic_ms() + FREEZE_TIMEOUT_MS;
+  long pause_us = 100;
+  for (;;)
+    {
+      /* a task that was forking stays FREEZING; writing FROZEN again
+       * retries it */
+      if (cgroup_fs_write(d->path, "freezer.state", want, err) < 0)
+        return -1;
+      bool done;
+      if (v1_state_is(d->path, want, &done, err) < 0)
+        return -1;
+      if (done)
+        return 0;
+      if (monotonic_ms() > deadline)
+        return berth_fail(err, ETIMEDOUT, "%s/freezer.state: not %s after %d ms", d->path, want,
+                          FREEZE_TIMEOUT_MS);
+      nap_us(pause_us);
+      if (pause_us < 10000)
+        pause_us *= 2;
+    }
+}
+
+int cgroup_freeze(struct berth_cgroup *cg, bool frozen, berth_error_t *err)
+{
+  int r = cg->mode == CGROUP_MODE_UNIFIED ? v2_freeze(cg, frozen, err) : v1_freeze(cg, frozen, err);
+  if (r < 0 && frozen)
+    {
+      /* never leave a half-frozen container behind */
+      _cleanup_error_ berth_error_t ignored = NULL;
+      if (cg->mode == CGROUP_MODE_UNIFIED)
+        v2_freeze(cg, false, &ignored);
+      else
+        v1_freeze(cg, false, &ignored);
+    }
+  if (r < 0)
+    return berth_wrap(err, "%s cgroup %s", frozen ? "freeze" : "thaw", cg->path);
+  return 0;
+}
+
+void cgroup_thaw_path(const char *path)
+{
+  struct berth_cgroup *cg = NULL;
+  _cleanup_error_ berth_error_t ignored = NULL;
+  if (cgroup_open(path, &cg, &ignored) < 0)
+    return;
+  if (cgroup_is_frozen(cg))
+    cgroup_freeze(cg, false, &ignored);
+  cgroup_free(cg);
+}

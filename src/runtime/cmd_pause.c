@@ -1,0 +1,37 @@
+/* berth pause ID: freeze every process of a running container. */
+#include "cgroups/cgroups.h"
+#include "runtime/cgcmds.h"
+#include "util/util.h"
+
+int cmd_pause(const struct global_opts *g, int argc, char **argv, berth_error_t *err)
+{
+  const struct cli_option opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
+  bool help;
+  _cleanup_free_ char **pos = NULL;
+  int npos;
+  if (cli_parse(argc, argv, opts, false, &help, &pos, &npos, err) < 0)
+    return -1;
+  if (help)
+    {
+      cli_print_help("pause", "ID",
+                     "Suspend every process of container ID (cgroup freezer); `state` shows\n"
+                     "\"paused\" until `resume`.",
+                     opts);
+      return 0;
+    }
+  if (npos != 1)
+    return berth_fail(err, 0, "expected exactly one container ID, got %d arguments", npos);
+
+  struct cg_target t;
+  if (cg_target_open(g, pos[0], true, &t, err) < 0)
+    return -1;
+  int r = 0;
+  if (str_eq(t.status, "paused"))
+    r = berth_fail(err, 0, "container not running: it is paused");
+  else if (!str_eq(t.status, "running"))
+    r = berth_fail(err, 0, "container not running");
+  else if (cg_target_need_cgroup(&t, "pause", err) < 0 || cgroup_freeze(t.cg, true, err) < 0)
+    r = -1;
+  cg_target_close(&t);
+  return r;
+}
