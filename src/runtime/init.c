@@ -94,6 +94,19 @@ static int write_time_offsets(const struct spec_linux *lx, berth_error_t *err)
   return 0;
 }
 
+/* unshare(CLONE_NEWTIME) only moves our children, and some kernels
+ * (Debian 12's 6.1, seen in tests/vm) do not move us at execve either:
+ * join the new namespace explicitly, after its offsets are written. */
+static int enter_time_for_children(berth_error_t *err)
+{
+  _cleanup_close_ int fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return berth_fail_sys(err, "open /proc/self/ns/time_for_children");
+  if (setns(fd, CLONE_NEWTIME) < 0)
+    return berth_fail_sys(err, "enter the time namespace");
+  return 0;
+}
+
 static int enter_namespaces(struct init_args *a, berth_error_t *err)
 {
   /* the user namespace first: the others are then judged (and, when new,
@@ -112,6 +125,8 @@ static int enter_namespaces(struct init_args *a, berth_error_t *err)
       if (unshare(CLONE_NEWTIME) < 0)
         return berth_fail_sys(err, "create the time namespace");
       if (write_time_offsets(a->ctx.config->linux_, err) < 0)
+        return -1;
+      if (enter_time_for_children(err) < 0)
         return -1;
     }
   if (a->any_userns)
@@ -232,6 +247,11 @@ void init_main(struct init_args *a)
   spawn_reset_signals();
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   berth_log_set_stderr(false);
+  if (spawn_close_inherited_fds(a->preserve_fds, &err) < 0)
+    {
+      sync_send(a->sync_fd, SYNC_ERROR, err->errnum, berth_error_msg(err), NULL);
+      _exit(1);
+    }
   /* the host's procfs, reachable after pivot_root through this fd */
   int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (proc_fd < 0)

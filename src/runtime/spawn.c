@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -89,6 +90,25 @@ int spawn_close_fds(int preserve, int keep_fd, berth_error_t *err)
       int fl = fcntl(fd, F_GETFD);
       if (fl >= 0 && fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
         return berth_fail_sys(err, "keep preserved fd %d", fd);
+    }
+  return 0;
+}
+
+int spawn_close_inherited_fds(int preserve, berth_error_t *err)
+{
+  _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+  if (!d)
+    return berth_fail_sys(err, "open /proc/self/fd");
+  int self = dirfd(d);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    {
+      long long fd;
+      if (parse_int64(e->d_name, &fd) < 0 || fd < 3 + preserve || fd == self || fd > INT_MAX)
+        continue;
+      int fl = fcntl((int) fd, F_GETFD);
+      if (fl >= 0 && !(fl & FD_CLOEXEC))
+        close((int) fd);
     }
   return 0;
 }

@@ -426,3 +426,22 @@ run_bounded() {
   [[ "$output" == *"EFBIG"* || "$output" == *"too large"* || "$output" == *"too big"* ]]
   assert_no_leftovers "$ID-big"
 }
+
+@test "the init that waits for start holds none of the caller's fds (a pipe the caller reads reaches EOF)" {
+  # A caller that reads berth's output until EOF (bats, the containerd
+  # shim) must not wait for `start`: the waiting init closes what it inherited.
+  local pipe="$T/pipe"
+  mkfifo "$pipe"
+  ( "$BERTH" --root "$BERTH_ROOT" create --bundle "$B" "$ID" </dev/null 9>"$pipe" >/dev/null 2>&1 ) &
+  run timeout 10 cat "$pipe"
+  [ "$status" -eq 0 ]
+  pid="$(berth state "$ID" | jq -r .pid)"
+  [ "$(berth state "$ID" | jq -r .status)" = created ]
+  # only berth's own close-on-exec fds remain above stdio in the waiting init
+  for fd in /proc/"$pid"/fd/*; do
+    n="${fd##*/}"
+    [ "$n" -le 2 ] && continue
+    flags="$(awk '/^flags:/ {print $2}' /proc/"$pid"/fdinfo/"$n")"
+    (( (8#$flags & 8#2000000) != 0 )) || { echo "fd $n without O_CLOEXEC: $(readlink "$fd")"; false; }
+  done
+}

@@ -41,6 +41,7 @@ teardown() {
   done
   ip netns del "$NS" 2>/dev/null
   rm -rf "$LEASES"
+  [[ -n "${USERNS_DIR:-}" ]] && rm -rf "$USERNS_DIR"
   true
 }
 
@@ -340,6 +341,28 @@ EOF
   [ "$status" -ne 0 ]
   [[ "$output" == *'.annotations["run.berth.net.mode"]: bridge needs a new network namespace'* ]]
   [ -z "$(ip -n "$NS" -o link show type bridge)" ]
+  [ -z "$(lease_files)" ]
+}
+
+@test "net: a container with its own user namespace is connected too" {
+  # bats' tmpdir is 0700: the container's root could not reach the rootfs
+  USERNS_DIR="$(mktemp -d /tmp/berth-net-userns.XXXXXX)"
+  chmod 0755 "$USERNS_DIR"
+  local u="$USERNS_DIR"
+  cp -a "$B/rootfs" "$u/rootfs"
+  chown -R 100000:100000 "$u/rootfs"
+  jq '.linux.namespaces += [{"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .mounts |= map(if .destination == "/sys"
+        then {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]}
+        else . end)
+    | .process.args = ["ping", "-c1", "-W2", "10.89.0.1"]' "$B/config.json" >"$u/config.json"
+  run nsberth run --bundle "$u" c1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"64 bytes from 10.89.0.1"* ]]
+  [ -z "$(ports)" ]
   [ -z "$(lease_files)" ]
 }
 
