@@ -147,6 +147,25 @@ void cli_print_help(const char *name, const char *synopsis, const char *descript
   printf("  %-34s %s\n", "-h, --help", "show this help");
 }
 
+int cli_parse_command(const struct cli_usage *u, const struct cli_option *opts, int argc, char **argv,
+                      char ***positional, int *n_positional, berth_error_t *err)
+{
+  bool help;
+  if (cli_parse(argc, argv, opts, u->stop_at_positional, &help, positional, n_positional, err) < 0)
+    return -1;
+  if (help)
+    {
+      cli_print_help(u->name, u->synopsis, u->description, opts);
+      return 0;
+    }
+  int n = *n_positional;
+  if (u->max_args == 0 && n > 0)
+    return berth_fail(err, 0, "unexpected argument \"%s\"", (*positional)[0]);
+  if (n < u->min_args || (u->max_args >= 0 && n > u->max_args))
+    return berth_fail(err, 0, "expected %s, got %d arguments", u->args, n);
+  return 1;
+}
+
 const struct command *command_find(const char *name)
 {
   for (const struct command *c = berth_commands; c->name; c++)

@@ -69,6 +69,26 @@ int cli_parse(int argc, char **argv, const struct cli_option *opts, bool stop_at
 void cli_print_help(const char *name, const char *synopsis, const char *description,
                     const struct cli_option *opts);
 
+/* What a command's --help prints and how many positionals it takes. */
+struct cli_usage
+{
+  const char *name;
+  const char *synopsis;
+  const char *description;
+  int min_args;
+  int max_args; /* -1: no limit */
+  const char *args; /* for the arity error: "exactly one container ID" */
+  bool stop_at_positional;
+};
+
+/* cli_parse() plus --help and the positional count. Returns 1 to go on,
+ * 0 when the help was printed (the command then returns 0), < 0 on error:
+ *     int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+ *     if (parsed <= 0)
+ *       return parsed; */
+int cli_parse_command(const struct cli_usage *u, const struct cli_option *opts, int argc, char **argv,
+                      char ***positional, int *n_positional, berth_error_t *err);
+
 struct command
 {
   const char *name;

@@ -20,21 +20,17 @@ int cmd_create(const struct global_opts *g, int argc, char **argv, berth_error_t
     {"preserve-fds", 0, CLI_INT, &preserve_fds, "N", "pass fds 3..3+N-1 to the container"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
-  bool help;
+  static const struct cli_usage usage = {
+    "create", "[options] ID",
+    "Create container ID from a bundle: namespaces, cgroup, root filesystem and\n"
+    "process setup are done and its init waits for `berth start ID`.",
+    1, 1, "exactly one container ID", false,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  if (cli_parse(argc, argv, opts, false, &help, &pos, &npos, err) < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("create", "[options] ID",
-                     "Create container ID from a bundle: namespaces, cgroup, root filesystem and\n"
-                     "process setup are done and its init waits for `berth start ID`.",
-                     opts);
-      return 0;
-    }
-  if (npos != 1)
-    return berth_fail(err, 0, "expected exactly one container ID, got %d arguments", npos);
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  if (parsed <= 0)
+    return parsed;
   if (preserve_fds < 0 || preserve_fds > 65536)
     return berth_fail(err, 0, "invalid --preserve-fds %lld", preserve_fds);
   struct create_options o = {

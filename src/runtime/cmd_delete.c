@@ -10,20 +10,16 @@ int cmd_delete(const struct global_opts *g, int argc, char **argv, berth_error_t
     {"force", 'f', CLI_BOOL, &force, NULL, "kill a running container first; a missing one is no error"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
-  bool help;
+  static const struct cli_usage usage = {
+    "delete", "[options] ID",
+    "Delete container ID: poststop hooks, its cgroup and its state. A running\n"
+    "container needs --force (it is killed with SIGKILL first).",
+    1, 1, "exactly one container ID", false,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  if (cli_parse(argc, argv, opts, false, &help, &pos, &npos, err) < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("delete", "[options] ID",
-                     "Delete container ID: poststop hooks, its cgroup and its state. A running\n"
-                     "container needs --force (it is killed with SIGKILL first).",
-                     opts);
-      return 0;
-    }
-  if (npos != 1)
-    return berth_fail(err, 0, "expected exactly one container ID, got %d arguments", npos);
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  if (parsed <= 0)
+    return parsed;
   return lifecycle_delete_id(g, pos[0], force, err);
 }

@@ -132,22 +132,18 @@ int cmd_events(const struct global_opts *g, int argc, char **argv, berth_error_t
     {"interval", 0, CLI_STRING, &interval, "DURATION", "time between statistics (default 5s; 500ms, 1m...)"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
-  bool help;
+  static const struct cli_usage usage = {
+    "events", "[options] ID",
+    "Print the statistics of container ID as JSON lines ({\"type\":\"stats\",...}) every\n"
+    "interval, and {\"type\":\"oom\",\"id\":ID} when the kernel OOM-kills in it, until\n"
+    "the container exits; with --stats once.",
+    1, 1, "exactly one container ID", false,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  if (cli_parse(argc, argv, opts, false, &help, &pos, &npos, err) < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("events", "[options] ID",
-                     "Print the statistics of container ID as JSON lines ({\"type\":\"stats\",...}) every\n"
-                     "interval, and {\"type\":\"oom\",\"id\":ID} when the kernel OOM-kills in it, until\n"
-                     "the container exits; with --stats once.",
-                     opts);
-      return 0;
-    }
-  if (npos != 1)
-    return berth_fail(err, 0, "expected exactly one container ID, got %d arguments", npos);
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  if (parsed <= 0)
+    return parsed;
   uint64_t interval_ns = DEFAULT_INTERVAL_NS;
   if (interval && parse_go_duration(interval, &interval_ns, err) < 0)
     return berth_wrap(err, "--interval");

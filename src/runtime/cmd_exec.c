@@ -33,28 +33,23 @@ int cmd_exec(const struct global_opts *g, int argc, char **argv, berth_error_t *
     {"cgroup", 0, CLI_STRING, &sub_cgroup, "PATH", "a sub-cgroup to run in (not supported)"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
-  bool help;
+  static const struct cli_usage usage = {
+    "exec", "[options] ID [COMMAND [ARG...]]",
+    "Run a new process in the running container ID: COMMAND with the container's\n"
+    "process settings and the options' changes, or --process FILE. Without\n"
+    "--detach, wait for it and exit with its status (128+N when killed by\n"
+    "signal N).",
+    1, -1, "a container ID", true,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  int r = cli_parse(argc, argv, opts, true, &help, &pos, &npos, err);
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
   /* the option arrays are ours to free whatever happens */
   _cleanup_free_ const char **env_v = env.v;
   _cleanup_free_ const char **gids_v = gids.v;
   _cleanup_free_ const char **caps_v = caps.v;
-  if (r < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("exec", "[options] ID [COMMAND [ARG...]]",
-                     "Run a new process in the running container ID: COMMAND with the container's\n"
-                     "process settings and the options' changes, or --process FILE. Without\n"
-                     "--detach, wait for it and exit with its status (128+N when killed by\n"
-                     "signal N).",
-                     opts);
-      return 0;
-    }
-  if (npos < 1)
-    return berth_fail(err, 0, "expected a container ID");
+  if (parsed <= 0)
+    return parsed;
   if (sub_cgroup)
     return berth_fail(err, EOPNOTSUPP, "--cgroup is not supported");
   if (preserve_fds < 0 || preserve_fds > 65536)

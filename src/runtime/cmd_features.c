@@ -99,22 +99,18 @@ static void free_owned(struct strlist *l)
 int cmd_features(const struct global_opts *g, int argc, char **argv, berth_error_t *err)
 {
   const struct cli_option opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
-  bool help;
+  static const struct cli_usage usage = {
+    "features", "",
+    "Print the OCI runtime-spec features document: the spec versions, hooks, mount\n"
+    "options, namespaces, capabilities, cgroup, seccomp and LSM support of this\n"
+    "berth on this machine, as JSON.",
+    0, 0, NULL, false,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  if (cli_parse(argc, argv, opts, false, &help, &pos, &npos, err) < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("features", "",
-                     "Print the OCI runtime-spec features document: the spec versions, hooks, mount\n"
-                     "options, namespaces, capabilities, cgroup, seccomp and LSM support of this\n"
-                     "berth on this machine, as JSON.",
-                     opts);
-      return 0;
-    }
-  if (npos > 0)
-    return berth_fail(err, 0, "unexpected argument \"%s\"", pos[0]);
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  if (parsed <= 0)
+    return parsed;
 
   struct strlist mounts = {0}, namespaces = {0}, caps = {0};
   struct seccomp_features sf;

@@ -150,21 +150,17 @@ int cmd_list(const struct global_opts *g, int argc, char **argv, berth_error_t *
     {"format", 'f', CLI_STRING, &format, "table|json", "output format (default table)"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
-  bool help;
+  static const struct cli_usage usage = {
+    "list", "[-q] [-f table|json]",
+    "List the containers in the state root (--root) with their live status.\n"
+    "With --format json the output is one JSON array ([] when there are none).",
+    0, 0, NULL, false,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  if (cli_parse(argc, argv, opts, false, &help, &pos, &npos, err) < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("list", "[-q] [-f table|json]",
-                     "List the containers in the state root (--root) with their live status.\n"
-                     "With --format json the output is one JSON array ([] when there are none).",
-                     opts);
-      return 0;
-    }
-  if (npos > 0)
-    return berth_fail(err, 0, "unexpected argument \"%s\"", pos[0]);
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  if (parsed <= 0)
+    return parsed;
   if (!str_eq(format, "table") && !str_eq(format, "json"))
     return berth_fail(err, 0, "invalid --format \"%s\": expected table or json", format);
 

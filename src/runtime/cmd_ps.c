@@ -86,22 +86,18 @@ int cmd_ps(const struct global_opts *g, int argc, char **argv, berth_error_t *er
     {"format", 'f', CLI_STRING, &format, "FORMAT", "table (default: ps's own output) or json (host pids)"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
-  bool help;
+  static const struct cli_usage usage = {
+    "ps", "[options] ID [-- PS-ARGS...]",
+    "List the processes of container ID: with --format json the JSON array of\n"
+    "their host pids; else the host's `ps` output (PS-ARGS, default -ef)\n"
+    "filtered to them.",
+    1, -1, "a container ID", true,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  if (cli_parse(argc, argv, opts, true, &help, &pos, &npos, err) < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("ps", "[options] ID [-- PS-ARGS...]",
-                     "List the processes of container ID: with --format json the JSON array of\n"
-                     "their host pids; else the host's `ps` output (PS-ARGS, default -ef)\n"
-                     "filtered to them.",
-                     opts);
-      return 0;
-    }
-  if (npos < 1)
-    return berth_fail(err, 0, "expected a container ID");
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  if (parsed <= 0)
+    return parsed;
   bool json = str_eq(format, "json");
   if (format && !json && !str_eq(format, "table"))
     return berth_fail(err, 0, "--format: unknown format \"%s\" (table or json)", format);

@@ -6,18 +6,16 @@
 int cmd_resume(const struct global_opts *g, int argc, char **argv, berth_error_t *err)
 {
   const struct cli_option opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
-  bool help;
+  static const struct cli_usage usage = {
+    "resume", "ID",
+    "Resume every process of container ID, paused by `pause`.",
+    1, 1, "exactly one container ID", false,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  if (cli_parse(argc, argv, opts, false, &help, &pos, &npos, err) < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("resume", "ID", "Resume every process of container ID, paused by `pause`.", opts);
-      return 0;
-    }
-  if (npos != 1)
-    return berth_fail(err, 0, "expected exactly one container ID, got %d arguments", npos);
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  if (parsed <= 0)
+    return parsed;
 
   struct cg_target t;
   if (cg_target_open(g, pos[0], true, &t, err) < 0)

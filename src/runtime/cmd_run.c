@@ -38,22 +38,18 @@ int cmd_run(const struct global_opts *g, int argc, char **argv, berth_error_t *e
     {"preserve-fds", 0, CLI_INT, &preserve_fds, "N", "pass fds 3..3+N-1 to the container"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
-  bool help;
+  static const struct cli_usage usage = {
+    "run", "[options] ID",
+    "Create and start container ID. Without --detach, wait for it, forward\n"
+    "signals to it, exit with its status (128+N when killed by signal N) and\n"
+    "delete it unless --keep.",
+    1, 1, "exactly one container ID", false,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  if (cli_parse(argc, argv, opts, false, &help, &pos, &npos, err) < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("run", "[options] ID",
-                     "Create and start container ID. Without --detach, wait for it, forward\n"
-                     "signals to it, exit with its status (128+N when killed by signal N) and\n"
-                     "delete it unless --keep.",
-                     opts);
-      return 0;
-    }
-  if (npos != 1)
-    return berth_fail(err, 0, "expected exactly one container ID, got %d arguments", npos);
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  if (parsed <= 0)
+    return parsed;
   if (preserve_fds < 0 || preserve_fds > 65536)
     return berth_fail(err, 0, "invalid --preserve-fds %lld", preserve_fds);
 

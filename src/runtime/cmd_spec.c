@@ -172,31 +172,28 @@ int cmd_spec(const struct global_opts *g, int argc, char **argv, berth_error_t *
     {"subnet", 0, CLI_STRING, &subnet, "CIDR", "the bridge's subnet (default " NET_DEFAULT_SUBNET ")"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
-  bool help;
+  static const struct cli_usage usage = {
+    "spec",
+    "[-b DIR] [--rootless] [--layer DIR]... [--upper ephemeral|none|DIR] [--annotation KEY=VALUE]...\n"
+    "       [--network bridge[:BRIDGE]|none] [--ip CIDR] [--subnet CIDR]",
+    "Write a default config.json for a new bundle. The root filesystem is expected\n"
+    "in the bundle's \"rootfs\" directory, or is an overlay of the --layer directories\n"
+    "(see berth-config(5)); an existing config.json is never overwritten.",
+    0, 0, NULL, false,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
   _cleanup_(annotations_free) struct annotation_list ann = {0};
-  int r = cli_parse(argc, argv, opts, false, &help, &pos, &npos, err);
-  if (r == 0 && help)
-    cli_print_help("spec", "[-b DIR] [--rootless] [--layer DIR]... [--upper ephemeral|none|DIR] [--annotation KEY=VALUE]...\n"
-                   "       [--network bridge[:BRIDGE]|none] [--ip CIDR] [--subnet CIDR]",
-                   "Write a default config.json for a new bundle. The root filesystem is expected\n"
-                   "in the bundle's \"rootfs\" directory, or is an overlay of the --layer directories\n"
-                   "(see berth-config(5)); an existing config.json is never overwritten.",
-                   opts);
-  else if (r == 0 && npos > 0)
-    r = berth_fail(err, 0, "unexpected argument \"%s\"", pos[0]);
-  else if (r == 0)
-    {
-      if (add_storage_annotations(&ann, &layers, upper, err) < 0
-          || add_network_annotations(&ann, network, ip, subnet, rootless, err) < 0
-          || add_generic_annotations(&ann, &generic, err) < 0)
-        r = -1;
-    }
-  free(layers.v);
-  free(generic.v);
-  if (r < 0 || help)
-    return r;
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  /* the option arrays are ours to free whatever happens */
+  _cleanup_free_ const char **layers_v = layers.v;
+  _cleanup_free_ const char **generic_v = generic.v;
+  if (parsed <= 0)
+    return parsed;
+  if (add_storage_annotations(&ann, &layers, upper, err) < 0
+      || add_network_annotations(&ann, network, ip, subnet, rootless, err) < 0
+      || add_generic_annotations(&ann, &generic, err) < 0)
+    return -1;
 
   _cleanup_free_ char *json = NULL;
   size_t len = 0;

@@ -6,20 +6,16 @@
 int cmd_start(const struct global_opts *g, int argc, char **argv, berth_error_t *err)
 {
   const struct cli_option opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
-  bool help;
+  static const struct cli_usage usage = {
+    "start", "ID",
+    "Start the user program of created container ID; returns once it runs\n"
+    "(after the poststart hooks).",
+    1, 1, "exactly one container ID", false,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  if (cli_parse(argc, argv, opts, false, &help, &pos, &npos, err) < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("start", "ID",
-                     "Start the user program of created container ID; returns once it runs\n"
-                     "(after the poststart hooks).",
-                     opts);
-      return 0;
-    }
-  if (npos != 1)
-    return berth_fail(err, 0, "expected exactly one container ID, got %d arguments", npos);
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  if (parsed <= 0)
+    return parsed;
   return lifecycle_start_id(g, pos[0], err);
 }

@@ -21,22 +21,18 @@ static void container_closep(struct container **c)
 int cmd_state(const struct global_opts *g, int argc, char **argv, berth_error_t *err)
 {
   const struct cli_option opts[] = {{NULL, 0, 0, NULL, NULL, NULL}};
-  bool help;
+  static const struct cli_usage usage = {
+    "state", "ID",
+    "Print the state of container ID as JSON: ociVersion, id, status (creating,\n"
+    "created, running, paused or stopped), pid, bundle, rootfs, created, owner and\n"
+    "annotations.",
+    1, 1, "exactly one container ID", false,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  if (cli_parse(argc, argv, opts, false, &help, &pos, &npos, err) < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("state", "ID",
-                     "Print the state of container ID as JSON: ociVersion, id, status (creating,\n"
-                     "created, running, paused or stopped), pid, bundle, rootfs, created, owner and\n"
-                     "annotations.",
-                     opts);
-      return 0;
-    }
-  if (npos != 1)
-    return berth_fail(err, 0, "expected exactly one container ID, got %d arguments", npos);
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  if (parsed <= 0)
+    return parsed;
 
   _cleanup_(container_closep) struct container *c = NULL;
   if (container_open_unlocked(g->root, pos[0], &c, err) < 0)

@@ -279,22 +279,18 @@ int cmd_update(const struct global_opts *g, int argc, char **argv, berth_error_t
     {"mem-bw-schema", 0, CLI_STRING, &f.mem_bw_schema, "S", "Intel RDT memory bandwidth schema (not supported)"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
-  bool help;
+  static const struct cli_usage usage = {
+    "update", "[options] ID",
+    "Change the cgroup limits of container ID while it runs. --resources gives\n"
+    "runtime-spec linux.resources JSON; the other options override single fields.\n"
+    "Sizes take a k, m, g, t or p suffix (binary units, optional b).",
+    1, 1, "exactly one container ID", false,
+  };
   _cleanup_free_ char **pos = NULL;
   int npos;
-  if (cli_parse(argc, argv, opts, false, &help, &pos, &npos, err) < 0)
-    return -1;
-  if (help)
-    {
-      cli_print_help("update", "[options] ID",
-                     "Change the cgroup limits of container ID while it runs. --resources gives\n"
-                     "runtime-spec linux.resources JSON; the other options override single fields.\n"
-                     "Sizes take a k, m, g, t or p suffix (binary units, optional b).",
-                     opts);
-      return 0;
-    }
-  if (npos != 1)
-    return berth_fail(err, 0, "expected exactly one container ID, got %d arguments", npos);
+  int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
+  if (parsed <= 0)
+    return parsed;
 
   struct cg_target t;
   if (cg_target_open(g, pos[0], true, &t, err) < 0)
