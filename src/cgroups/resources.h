@@ -166,6 +166,9 @@ int cgroup_v2_apply_memory(const char *dir, const struct spec_memory *m, berth_e
 int cgroup_v2_apply_cpu(const char *dir, const struct spec_cpu *c, berth_error_t *err);
 int cgroup_v2_apply_io(const char *dir, const struct spec_block_io *b, berth_error_t *err);
 int cgroup_v2_apply_hugetlb(const char *dir, const struct spec_resources *r, berth_error_t *err);
+/* hugepageLimits into hugetlb.<size>.<limit_suffix>: "max" on v2, "limit_in_bytes" on v1 */
+int cgroup_apply_hugetlb(const char *dir, const struct spec_resources *r, const char *limit_suffix,
+                         berth_error_t *err);
 int cgroup_v2_apply_rdma(const char *dir, const struct spec_resources *r, berth_error_t *err);
 int cgroup_v2_apply_pids(const char *dir, const struct spec_resources *r, berth_error_t *err);
 int cgroup_v2_apply_unified(const char *dir, const struct spec_resources *r, bool hybrid,

@@ -296,25 +296,6 @@ static int apply_blkio_v1(const char *dir, const struct spec_block_io *b, berth_
 
 /* ---------------------------------------------------------------- the rest */
 
-static int apply_hugetlb_v1(const char *dir, const struct spec_resources *r, berth_error_t *err)
-{
-  for (size_t i = 0; i < r->n_hugepage_limits; i++)
-    {
-      const struct spec_hugepage_limit *h = &r->hugepage_limits[i];
-      _cleanup_free_ char *name = NULL;
-      if (cgroup_hugepage_name(h->page_size, &name, err) < 0)
-        return berth_wrap(err, ".linux.resources.hugepageLimits[%zu].pageSize", i);
-      _cleanup_free_ char *file = xasprintf("hugetlb.%s.limit_in_bytes", name);
-      _cleanup_free_ char *field = xasprintf("hugepageLimits[%zu]", i);
-      if (!cgroup_res_has(dir, file))
-        return berth_fail(err, ENOTSUP, ".linux.resources.%s: page size %s is not supported here (no %s/%s)",
-                          field, h->page_size, dir, file);
-      if (write_u64(dir, file, h->limit, field, err) < 0)
-        return -1;
-    }
-  return 0;
-}
-
 static int apply_network_v1(const struct berth_cgroup *cg, const struct spec_network_resources *n,
                             berth_error_t *err)
 {
@@ -409,7 +390,7 @@ int cgroup_v1_apply_resources_with(const struct berth_cgroup *cg, const struct s
   if (r && r->n_hugepage_limits > 0)
     {
       if (need_target(cg, "hugetlb", "hugetlb", "hugepageLimits", &t, err) < 0
-          || (t.v2 ? cgroup_v2_apply_hugetlb(t.dir, r, err) : apply_hugetlb_v1(t.dir, r, err)) < 0)
+          || (t.v2 ? cgroup_v2_apply_hugetlb(t.dir, r, err) : cgroup_apply_hugetlb(t.dir, r, "limit_in_bytes", err)) < 0)
         return -1;
     }
   if (r && r->network && apply_network_v1(cg, r->network, err) < 0)

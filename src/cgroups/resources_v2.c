@@ -227,7 +227,8 @@ int cgroup_v2_apply_io(const char *dir, const struct spec_block_io *b, berth_err
 
 /* ---------------------------------------------------------------- the rest */
 
-int cgroup_v2_apply_hugetlb(const char *dir, const struct spec_resources *r, berth_error_t *err)
+int cgroup_apply_hugetlb(const char *dir, const struct spec_resources *r, const char *limit_suffix,
+                         berth_error_t *err)
 {
   for (size_t i = 0; i < r->n_hugepage_limits; i++)
     {
@@ -235,7 +236,7 @@ int cgroup_v2_apply_hugetlb(const char *dir, const struct spec_resources *r, ber
       _cleanup_free_ char *name = NULL;
       if (cgroup_hugepage_name(h->page_size, &name, err) < 0)
         return berth_wrap(err, ".linux.resources.hugepageLimits[%zu].pageSize", i);
-      _cleanup_free_ char *file = xasprintf("hugetlb.%s.max", name);
+      _cleanup_free_ char *file = xasprintf("hugetlb.%s.%s", name, limit_suffix);
       _cleanup_free_ char *field = xasprintf("hugepageLimits[%zu]", i);
       if (!cgroup_res_has(dir, file))
         return berth_fail(err, ENOTSUP, ".linux.resources.%s: page size %s is not supported here (no %s/%s)",
@@ -244,6 +245,11 @@ int cgroup_v2_apply_hugetlb(const char *dir, const struct spec_resources *r, ber
         return -1;
     }
   return 0;
+}
+
+int cgroup_v2_apply_hugetlb(const char *dir, const struct spec_resources *r, berth_error_t *err)
+{
+  return cgroup_apply_hugetlb(dir, r, "max", err);
 }
 
 int cgroup_v2_apply_rdma(const char *dir, const struct spec_resources *r, berth_error_t *err)

@@ -295,6 +295,14 @@ static bool ns_is_set(const struct spec_config *c, enum spec_ns_type t)
   return spec_find_namespace(c, t) != NULL;
 }
 
+int create_options_set_preserve_fds(struct create_options *o, long long preserve, berth_error_t *err)
+{
+  if (preserve < 0 || preserve > 65536)
+    return berth_fail(err, 0, "invalid --preserve-fds %lld", preserve);
+  o->preserve_fds = (int) preserve;
+  return 0;
+}
+
 /* The fds the caller asked to preserve must exist so that our own fds
  * never land in 3..3+N-1 (they would leak into the container). */
 void reserve_preserved_fds(int n)

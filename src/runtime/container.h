@@ -30,6 +30,21 @@ struct create_options
   bool foreground_tty;   /* run in the foreground: receive the pty master ourselves */
 };
 
+/* The command-line options create and run share: they fill the fields of
+ * the struct create_options *o, and --preserve-fds goes to *preserve until
+ * create_options_set_preserve_fds() checks it. */
+#define CREATE_CLI_OPTIONS(o, preserve)                                                            \
+  {"bundle", 'b', CLI_STRING, &(o)->bundle, "DIR", "the bundle directory (default: the current directory)"}, \
+  {"config", 0, CLI_STRING, &(o)->config_path, "FILE", "the config file (default: BUNDLE/config.json)"},     \
+  {"pid-file", 0, CLI_STRING, &(o)->pid_file, "FILE", "write the container process's pid to FILE"},          \
+  {"console-socket", 0, CLI_STRING, &(o)->console_socket, "PATH",                                         \
+   "unix socket that receives the pty master when process.terminal is set"},                               \
+  {"no-pivot", 0, CLI_BOOL, &(o)->no_pivot, NULL, "use MS_MOVE + chroot instead of pivot_root"},           \
+  {"no-new-keyring", 0, CLI_BOOL, &(o)->no_new_keyring, NULL, "keep the caller's session keyring"},        \
+  {"preserve-fds", 0, CLI_INT, (preserve), "N", "pass fds 3..3+N-1 to the container"}
+
+int create_options_set_preserve_fds(struct create_options *o, long long preserve, berth_error_t *err);
+
 /* A container this process created (create, run) or opened (start, kill,
  * delete). */
 struct lifecycle
