@@ -35,6 +35,17 @@ mount_api() {
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 }
 
+# The guest's /tmp and /run are its own tmpfs: a repository or binary the
+# host keeps there (a CI clone under /tmp, say) is bound in from the host's
+# root, which init left at /run/vm-host. tests/vm/run lists them in $OUT/binds.
+bind_host_paths() {
+	[ -s "$OUT/binds" ] || return 0
+	while read -r p; do
+		[ -n "$p" ] || continue
+		mkdir -p "$p" && mount --bind "/run/vm-host$p" "$p" || log "bind $p failed"
+	done <"$OUT/binds"
+}
+
 enable_controllers() {
 	ctl=
 	for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
@@ -82,6 +93,7 @@ shutdown() {
 }
 
 mount_api
+bind_host_paths
 enable_controllers
 hostname berth-vm 2>/dev/null
 ip link set lo up 2>/dev/null || /bin/busybox ip link set lo up 2>/dev/null
