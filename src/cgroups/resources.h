@@ -187,6 +187,9 @@ int cgroup_v1_apply_resources_with(const struct berth_cgroup *cg, const struct s
 /* write value to dir/file; the error names the field: ".linux.resources.FIELD: set FILE to VALUE: ..." */
 int cgroup_res_write(const char *dir, const char *file, const char *value, const char *field,
                      berth_error_t *err);
+/* checkBeforeUpdate: refuse a memory limit below the usage in dir/usage_file
+ * (memory.current on v2, memory.usage_in_bytes on v1) */
+int cgroup_check_memory_usage(const char *dir, const char *usage_file, int64_t limit, berth_error_t *err);
 /* does dir/file exist */
 bool cgroup_res_has(const char *dir, const char *file);
 /* read a number from dir/file: "max" -> -1 */

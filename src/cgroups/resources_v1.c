@@ -68,20 +68,6 @@ static int write_u64(const char *dir, const char *file, uint64_t v, const char *
 
 /* ---------------------------------------------------------------- memory */
 
-static int check_usage_v1(const char *dir, int64_t limit, berth_error_t *err)
-{
-  int64_t usage;
-  if (limit <= 0)
-    return 0;
-  if (cgroup_res_read_i64(dir, "memory.usage_in_bytes", &usage, err) < 0)
-    return berth_wrap(err, ".linux.resources.memory.checkBeforeUpdate");
-  if (limit < usage)
-    return berth_fail(err, EBUSY,
-                      ".linux.resources.memory.limit: %" PRId64 " is below the current usage %" PRId64
-                      " (checkBeforeUpdate)", limit, usage);
-  return 0;
-}
-
 /* memory.memsw.limit_in_bytes (memory+swap) must never be below
  * memory.limit_in_bytes: raising both writes memsw first, lowering writes
  * the limit first */
@@ -138,7 +124,7 @@ static int memory_kernel_v1(const char *dir, const char *file, int64_t v, const 
 static int apply_memory_v1(const char *dir, const struct spec_memory *m, berth_error_t *err)
 {
   if (m->check_before_update.set && m->check_before_update.value && set_nonzero(m->limit)
-      && check_usage_v1(dir, m->limit.value, err) < 0)
+      && cgroup_check_memory_usage(dir, "memory.usage_in_bytes", m->limit.value, err) < 0)
     return -1;
   if (memory_limits_v1(dir, m, err) < 0)
     return -1;

@@ -84,7 +84,7 @@ static bool set_nonzero(spec_opt_i64 v)
 
 /* checkBeforeUpdate: refuse a limit below what the cgroup uses now (v2
  * would otherwise reclaim and OOM-kill to get there) */
-static int check_usage(const char *dir, const char *usage_file, int64_t limit, berth_error_t *err)
+int cgroup_check_memory_usage(const char *dir, const char *usage_file, int64_t limit, berth_error_t *err)
 {
   if (limit <= 0)
     return 0;
@@ -132,7 +132,7 @@ static int apply_swap_v2(const char *dir, const struct spec_memory *m, berth_err
 int cgroup_v2_apply_memory(const char *dir, const struct spec_memory *m, berth_error_t *err)
 {
   if (m->check_before_update.set && m->check_before_update.value && set_nonzero(m->limit)
-      && check_usage(dir, "memory.current", m->limit.value, err) < 0)
+      && cgroup_check_memory_usage(dir, "memory.current", m->limit.value, err) < 0)
     return -1;
   if (set_nonzero(m->limit) && write_limit(dir, "memory.max", m->limit.value, "memory.limit", err) < 0)
     return -1;

@@ -96,19 +96,6 @@ static void wait_pidfd_exit(int pidfd, pid_t pid, int timeout_ms)
 
 /* ------------------------------------------------------------------ small pieces */
 
-static bool is_frozen_record(const struct spec_state *s)
-{
-  if (!s->cgroup_path)
-    return false;
-  struct berth_cgroup *cg = NULL;
-  _cleanup_error_ berth_error_t ignored = NULL;
-  if (cgroup_open(s->cgroup_path, &cg, &ignored) < 0)
-    return false;
-  bool frozen = cgroup_is_frozen(cg);
-  cgroup_free(cg);
-  return frozen;
-}
-
 void lifecycle_unlock(struct lifecycle *l)
 {
   if (l->c)
@@ -199,7 +186,7 @@ int lifecycle_open(const struct global_opts *g, const char *id, bool exclusive,
     return -1;
   if (container_state_read(l->c, &l->state, err) < 0)
     return -1;
-  *status = container_status(l->c, l->state, is_frozen_record);
+  *status = container_status(l->c, l->state, container_cgroup_frozen);
   l->pid = l->state->pid;
   *out = steal_pointer(&l);
   return 0;

@@ -572,21 +572,30 @@ static int open_dev_null(int root_fd, berth_error_t *err)
   return fd;
 }
 
-static int mask_path(int root_fd, int *dev_null, const char *path, berth_error_t *err)
+/* O_PATH fd of path inside the root; 0 with *fd = -1 when it does not
+ * exist (masked and read-only paths skip what the image lacks) */
+static int open_if_exists_in_root(int root_fd, const char *path, int *fd, berth_error_t *err)
 {
   berth_error_t e = NULL;
-  _cleanup_close_ int fd = storage_open_in_root(root_fd, path, O_PATH, 0, &e);
-  if (fd < 0)
+  *fd = storage_open_in_root(root_fd, path, O_PATH, 0, &e);
+  if (*fd >= 0)
+    return 0;
+  int r = berth_error_ret(e);
+  if (r == -ENOENT)
     {
-      int r = berth_error_ret(e);
-      if (r == -ENOENT)
-        {
-          berth_error_free(&e);
-          return 0;
-        }
-      *err = e;
-      return r;
+      berth_error_free(&e);
+      return 0;
     }
+  *err = e;
+  return r;
+}
+
+static int mask_path(int root_fd, int *dev_null, const char *path, berth_error_t *err)
+{
+  _cleanup_close_ int fd = -1;
+  int r = open_if_exists_in_root(root_fd, path, &fd, err);
+  if (r < 0 || fd < 0)
+    return r;
   struct stat st;
   if (fstat(fd, &st) < 0)
     return berth_fail_sys(err, "stat %s", path);
@@ -599,24 +608,16 @@ static int mask_path(int root_fd, int *dev_null, const char *path, berth_error_t
 
 static int readonly_path(int root_fd, const char *path, berth_error_t *err)
 {
-  berth_error_t e = NULL;
-  _cleanup_close_ int fd = storage_open_in_root(root_fd, path, O_PATH, 0, &e);
-  if (fd < 0)
-    {
-      int r = berth_error_ret(e);
-      if (r == -ENOENT)
-        {
-          berth_error_free(&e);
-          return 0;
-        }
-      *err = e;
-      return r;
-    }
+  _cleanup_close_ int fd = -1;
+  int r = open_if_exists_in_root(root_fd, path, &fd, err);
+  if (r < 0 || fd < 0)
+    return r;
   if (storage_bind(NULL, fd, root_fd, path, true, 0, err) < 0)
     return berth_error_ret(*err);
   _cleanup_close_ int top = storage_open_in_root(root_fd, path, O_PATH, 0, err);
   if (top < 0)
     return berth_error_ret(*err);
+  berth_error_t e = NULL;
   if (storage_remount_flags(top, MS_RDONLY, true, &e) == 0)
     return 0;
   if (berth_error_ret(e) != -ENOSYS)
