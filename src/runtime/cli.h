@@ -97,6 +97,9 @@ struct command
    * exit status; on error it fills err and returns < 0 (main prints the
    * error as "berth: <command> [<id>]: <message>" and exits 1). */
   int (*run)(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
+  /* it clones container processes: main re-execs a sealed copy of berth
+   * before running it (sealed.h) */
+  bool needs_sealed_exe;
 };
 
 extern const struct command berth_commands[];

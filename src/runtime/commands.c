@@ -18,17 +18,17 @@ int cmd_ps(const struct global_opts *g, int argc, char **argv, berth_error_t *er
 int cmd_events(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 
 const struct command berth_commands[] = {
-  {"create", "create a container (it waits for start)", cmd_create},
+  {"create", "create a container (it waits for start)", cmd_create, true},
   {"delete", "delete a container and everything it left", cmd_delete},
   {"events", "print a container's statistics and OOM events as JSON lines", cmd_events},
-  {"exec", "run a new process in a running container", cmd_exec},
+  {"exec", "run a new process in a running container", cmd_exec, true},
   {"features", "print the runtime-spec features JSON (what berth supports)", cmd_features},
   {"kill", "send a signal to a container", cmd_kill},
   {"list", "list containers", cmd_list},
   {"pause", "suspend every process of a container", cmd_pause},
   {"ps", "list the processes of a container", cmd_ps},
   {"resume", "resume a paused container", cmd_resume},
-  {"run", "create and start a container, wait for it unless --detach", cmd_run},
+  {"run", "create and start a container, wait for it unless --detach", cmd_run, true},
   {"spec", "write a default config.json for a new bundle", cmd_spec},
   {"start", "start the user program of a created container", cmd_start},
   {"state", "print the state of a container as JSON", cmd_state},

@@ -1,5 +1,5 @@
 # runtime: each part lists its files in its own fragment
-libberth_a_SOURCES += src/runtime/cli.c src/runtime/commands.c src/runtime/cli.h src/runtime/init.h src/runtime/state.h
+libberth_a_SOURCES += src/runtime/cli.c src/runtime/commands.c src/runtime/sealed.c src/runtime/sealed.h src/runtime/cli.h src/runtime/init.h src/runtime/state.h
 include $(srcdir)/src/runtime/cli.mk
 include $(srcdir)/src/runtime/lifecycle.mk
 include $(srcdir)/src/runtime/linux.mk

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "runtime/cli.h"
+#include "runtime/sealed.h"
 #include "runtime/state.h"
 #include "spec/spec.h"
 #include "util/log.h"
@@ -162,8 +163,9 @@ static int run_help(const struct global_opts *g, const struct cli_option *opts, 
   return 0;
 }
 
-/* the command named by the first positional word, or help */
-static int dispatch(const struct global_opts *g, const struct cli_option *opts, bool help, int npos, char **pos)
+/* the command named by the first positional word, or help; argv is main's */
+static int dispatch(const struct global_opts *g, const struct cli_option *opts, bool help, int npos, char **pos,
+                    char **argv)
 {
   if (help || npos == 0)
     return run_help(g, opts, 0, NULL);
@@ -176,6 +178,8 @@ static int dispatch(const struct global_opts *g, const struct cli_option *opts, 
       berth_fail(&err, 0, "unknown command \"%s\"; run 'berth --help' for the list", pos[0]);
       return report(NULL, err);
     }
+  if (cmd->needs_sealed_exe && sealed_reexec_unless_sealed(argv, &err) < 0)
+    return report(cmd->name, err);
   int ret = cmd->run(g, npos - 1, pos + 1, &err);
   return ret < 0 ? report(cmd->name, err) : ret;
 }
@@ -221,7 +225,7 @@ int main(int argc, char **argv)
   else
     {
       g.root = resolve_root(a.root);
-      ret = dispatch(&g, opts, help, npos, pos);
+      ret = dispatch(&g, opts, help, npos, pos, argv);
     }
   /* output that did not reach stdout is a failure, not a silent success */
   if ((fflush(stdout) != 0 || ferror(stdout)) && ret == 0)

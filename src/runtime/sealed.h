@@ -1,0 +1,28 @@
+/* Run from a sealed copy of berth before cloning container processes.
+ *
+ * A container process is a clone of berth until it execs the user program,
+ * so /proc/self/exe (and /proc/PID/exe) inside the container point at
+ * berth's executable. A program the container chooses (a `#!/proc/self/exe`
+ * entrypoint, an exec'd binary with LD_PRELOAD) can keep that file open and
+ * write to it once berth exits (CVE-2019-5736). The commands that clone
+ * container processes (create, run, exec) therefore first re-exec berth
+ * from a memfd copy sealed against every write, shrink and grow; the other
+ * commands never exec. */
+#ifndef BERTH_RUNTIME_SEALED_H
+#define BERTH_RUNTIME_SEALED_H
+
+#include <stdbool.h>
+
+#include "util/error.h"
+
+/* The seals that make a memfd safe to expose as /proc/self/exe. */
+bool sealed_fd_is_sealed(int fd);
+
+/* Returns 0 when berth already runs from a sealed memfd. Otherwise copies
+ * the running executable into a sealed memfd and execs it with argv and
+ * the environment unchanged (no fd is opened without O_CLOEXEC, so the
+ * caller's fds, --preserve-fds included, reach the new image exactly as
+ * they were); it returns only on failure, with err set. */
+int sealed_reexec_unless_sealed(char **argv, berth_error_t *err);
+
+#endif

