@@ -33,7 +33,7 @@ static int create_executable_memfd(berth_error_t *err)
   if (fd < 0 && errno == EINVAL)
     fd = memfd_create("berth", flags);
   if (fd < 0)
-    return berth_fail_sys(err, "memfd_create");
+    return berth_fail_sys(err, "create an executable memfd");
   return fd;
 }
 

@@ -156,3 +156,51 @@ assert_copy_intact() {
   berth delete --force "$ID"
   assert_copy_intact "$result"
 }
+
+# execs NAME...: how many times berth, traced without its children, exec'd
+# itself after its start (0: it ran from the binary; 1: one sealed re-exec)
+self_execs() {
+  _runtime strace -qq -o "$T/trace" -e trace=execve,execveat "$BERTH" --root "$BERTH_ROOT" "$@" \
+    </dev/null >"$T/out" 2>&1 || { cat "$T/out" >&2; return 1; }
+  grep -c '^execveat(.*AT_EMPTY_PATH) = 0' "$T/trace" || true
+}
+
+@test "create, run and exec re-exec once from the sealed copy; state, list, kill, delete never exec" {
+  command -v strace >/dev/null || skip "strace missing"
+  [ "$(self_execs create --bundle "$B" "$ID")" = 1 ]
+  [ "$(self_execs state "$ID")" = 0 ]
+  [ "$(self_execs list)" = 0 ]
+  [ "$(self_execs start "$ID")" = 0 ]
+  [ "$(self_execs exec -d "$ID" true)" = 1 ]
+  [ "$(self_execs kill "$ID" KILL)" = 0 ]
+  [ "$(self_execs delete --force "$ID")" = 0 ]
+  bundle_edit "$B" '.process.args = ["true"]'
+  [ "$(self_execs run --bundle "$B" "$ID")" = 1 ]
+  [ "$(self_execs --version)" = 0 ]
+  [ "$(self_execs spec --help)" = 0 ]
+  assert_no_leftovers "$ID"
+}
+
+@test "no sealed copy possible (vm.memfd_noexec=2): create, run and exec fail cleanly, the others still work" {
+  [ -e /proc/sys/vm/memfd_noexec ] || skip "kernel without vm.memfd_noexec"
+  berth run -d --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
+  local new="$ID-new" host_scope
+  host_scope="$(cat /proc/sys/vm/memfd_noexec)"
+  # the sysctl is per pid namespace: set in a fresh one, the host keeps its value
+  run unshare --pid --fork sh -c '
+    echo 2 >/proc/sys/vm/memfd_noexec || exit 99
+    root=$4
+    b() { "$BERTH" --root "$root" "$@" </dev/null 3>&-; }
+    b run --bundle "$1" "$2"; echo "run=$?"
+    b create --bundle "$1" "$2"; echo "create=$?"
+    b exec "$3" true; echo "exec=$?"
+    b state "$3" >/dev/null; echo "state=$?"
+    b list -q; echo "list=$?"' _ "$B" "$new" "$ID" "$BERTH_ROOT"
+  echo "$output" >&2
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"berth: run: run from a sealed copy of berth: create an executable memfd: EACCES"* ]]
+  [[ "$output" == *"run=1"*"create=1"*"exec=1"*"state=0"*"list=0"* ]]
+  [ ! -e "$BERTH_ROOT/$new" ]
+  assert_no_leftovers "$new"
+  [ "$(cat /proc/sys/vm/memfd_noexec)" = "$host_scope" ]
+}
