@@ -42,9 +42,6 @@ static int copy_whole_file(int dst, int src, berth_error_t *err)
   struct stat st;
   if (fstat(src, &st) < 0)
     return berth_fail_sys(err, "stat %s", SELF_EXE);
-  /* sized up front: the copy then fills pages without growing the file */
-  if (ftruncate(dst, st.st_size) < 0)
-    return berth_fail_sys(err, "size the memfd to %jd bytes", (intmax_t) st.st_size);
   off_t off = 0;
   while (off < st.st_size)
     {
