@@ -1,0 +1,73 @@
+/* sealed.h: which memfds count as sealed, and one re-exec that keeps the
+ * caller's fds and does not repeat itself. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/sealed.h"
+#include "tap.h"
+#include "util/util.h"
+
+#define ALL_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+static bool memfd_with_seals(int seals)
+{
+  int fd = memfd_create("t", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
+    return false;
+  if (seals)
+    fcntl(fd, F_ADD_SEALS, seals);
+  bool sealed = sealed_fd_is_sealed(fd);
+  close(fd);
+  return sealed;
+}
+
+/* in the re-exec'd image: 0 when it runs sealed, still has the fd and
+ * does not exec again */
+static int sealed_child(const char *fd_text)
+{
+  int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || !sealed_fd_is_sealed(fd))
+    return 2;
+  if (fcntl(atoi(fd_text), F_GETFD) != 0) /* open, and still without FD_CLOEXEC */
+    return 3;
+  berth_error_t err = NULL;
+  char *argv[] = {"test_sealed", "unreachable", NULL};
+  return sealed_reexec_unless_sealed(argv, &err) == 0 ? 0 : 4;
+}
+
+static int reexec_status(void)
+{
+  int keep = open("/dev/null", O_RDONLY); /* what a caller passes on */
+  pid_t pid = fork();
+  if (pid == 0)
+    {
+      char *fd_text = xasprintf("%d", keep);
+      char *argv[] = {"test_sealed", "sealed-child", fd_text, NULL};
+      berth_error_t err = NULL;
+      sealed_reexec_unless_sealed(argv, &err);
+      _exit(1);
+    }
+  close(keep);
+  int status = -1;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int main(int argc, char **argv)
+{
+  if (argc == 3 && str_eq(argv[1], "sealed-child"))
+    return sealed_child(argv[2]);
+
+  ok(!memfd_with_seals(0), "a memfd without seals is not sealed");
+  ok(!memfd_with_seals(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), "a memfd still writable is not sealed");
+  ok(!memfd_with_seals(F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE), "a memfd that can take more seals is not sealed");
+  ok(memfd_with_seals(ALL_SEALS), "write, shrink, grow and seal sealed: sealed");
+  int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  ok(self >= 0 && !sealed_fd_is_sealed(self), "the test binary on disk is not sealed");
+  close(self);
+  is_int(reexec_status(), 0, "re-exec: runs from a sealed memfd, keeps the caller's fd, does not exec again");
+  return tap_done();
+}
