@@ -5,7 +5,8 @@
 # the process that execs it (berth's) inside the container; an LD_PRELOAD
 # library from the image keeps that executable open (fd 200), then execs a
 # static writer that tries, for up to 10 s, to open /proc/self/fd/200 for
-# writing and to overwrite its first bytes, recording what it saw in
+# writing and to overwrite its first bytes, then to truncate it and to
+# change it through a shared writable mapping, recording what it saw in
 # /attack-result. The attack targets a copy of berth in the test's tmpdir,
 # so on a vulnerable berth only the copy is damaged.
 
@@ -62,12 +63,14 @@ C
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
+#define EXE "/proc/self/fd/200"
 static const char *name(int e)
 {
   switch (e)
     {
+    case 0: return "-";
     case ETXTBSY: return "ETXTBSY";
     case EPERM: return "EPERM";
     case EROFS: return "EROFS";
@@ -75,36 +78,52 @@ static const char *name(int e)
     default: return "other";
     }
 }
+/* each returns 0 when it changed the file, else the errno that stopped it */
+static int by_write(void)
+{
+  int fd = open(EXE, O_WRONLY);
+  if (fd < 0)
+    return errno;
+  int e = pwrite(fd, "EVIL", 4, 0) == 4 ? 0 : errno;
+  close(fd);
+  return e;
+}
+static int by_truncate(void)
+{
+  int fd = open(EXE, O_WRONLY);
+  if (fd < 0)
+    return errno;
+  int e = ftruncate(fd, 4) == 0 ? 0 : errno;
+  close(fd);
+  return e;
+}
+static int by_mmap(void)
+{
+  int fd = open(EXE, O_RDWR);
+  if (fd < 0)
+    return errno;
+  char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  int e = p == MAP_FAILED ? errno : 0;
+  if (p != MAP_FAILED)
+    {
+      p[1] = 'X';
+      msync(p, 4096, MS_SYNC);
+      munmap(p, 4096);
+    }
+  close(fd);
+  return e;
+}
 int main(void)
 {
-  const char *what = "open";
-  int e = 0;
-  for (int i = 0; i < 500; i++) /* 10 s: ETXTBSY lasts while berth runs */
-    {
-      int fd = open("/proc/self/fd/200", O_WRONLY);
-      if (fd >= 0)
-        {
-          if (pwrite(fd, "EVIL", 4, 0) == 4)
-            {
-              what = "wrote";
-              e = 0;
-              break;
-            }
-          what = "write";
-        }
-      else
-        what = "open";
-      e = errno;
-      if (fd >= 0)
-        close(fd);
-      if (e != ETXTBSY)
-        break;
+  int e = ETXTBSY;
+  /* ETXTBSY lasts while berth runs from the file: retry for up to 10 s */
+  for (int i = 0; i < 500 && e == ETXTBSY; i++)
+    if ((e = by_write()) == ETXTBSY)
       usleep(20000);
-    }
   FILE *f = fopen("/attack-result", "w");
   if (!f)
     return 1;
-  fprintf(f, "%s %s %d\n", what, e ? name(e) : "-", e);
+  fprintf(f, "write %s truncate %s mmap %s\n", name(e), name(by_truncate()), name(by_mmap()));
   return fclose(f) != 0;
 }
 C
@@ -129,7 +148,7 @@ assert_copy_intact() {
   local result=$1
   echo "attacker: $result" >&2
   [ "$(sha256sum <"$COPY")" = "$COPY_SHA" ]
-  [[ "$result" =~ ^(open|write)\ (ETXTBSY|EPERM|EROFS)\  ]]
+  [[ "$result" =~ ^write\ (ETXTBSY|EPERM|EROFS)\ truncate\ (ETXTBSY|EPERM|EROFS)\ mmap\ (ETXTBSY|EPERM|EROFS)$ ]]
 }
 
 @test "run -d: a #!/proc/self/exe entrypoint with LD_PRELOAD cannot overwrite the berth binary" {
