@@ -15,7 +15,8 @@
 
 #include "util/error.h"
 
-/* The seals that make a memfd safe to expose as /proc/self/exe. */
+/* fd (a memfd) carries every seal that makes it safe as /proc/self/exe:
+ * no write, shrink, grow, and no change to the seals. */
 bool sealed_fd_is_sealed(int fd);
 
 /* Returns 0 when berth already runs from a sealed memfd. Otherwise copies
