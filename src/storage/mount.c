@@ -42,11 +42,36 @@ static void ms_to_attr(unsigned long flags, struct mount_attr *a)
     }
 }
 
+/* mount(2) on the directory target_fd names, reached as "." rather than
+ * as /proc/self/fd/N: after pivot_root that path would be looked up in
+ * the container's /proc, which may be the image's own directory */
+static int mount_on_dir_fd(const char *source, int target_fd, const char *type,
+                           unsigned long flags, const char *data)
+{
+  _cleanup_close_ int saved = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (saved < 0 || fchdir(target_fd) < 0)
+    return -1;
+  int r = mount(source, ".", type, flags, data);
+  int saved_errno = errno;
+  if (fchdir(saved) < 0)
+    return -1;
+  errno = saved_errno;
+  return r;
+}
+
 int storage_mount_fs(const char *source, int target_fd, const char *type, unsigned long flags,
                      const char *data, berth_error_t *err)
 {
-  _cleanup_free_ char *target = storage_fd_path(target_fd);
-  if (mount(source, target, type, flags, data) < 0)
+  struct stat st;
+  int r;
+  if (fstat(target_fd, &st) == 0 && S_ISDIR(st.st_mode))
+    r = mount_on_dir_fd(source, target_fd, type, flags, data);
+  else
+    {
+      _cleanup_free_ char *target = storage_fd_path(target_fd);
+      r = mount(source, target, type, flags, data);
+    }
+  if (r < 0)
     return berth_fail_sys(err, "mount %s (type %s, options %s)", source ? source : "none",
                           type ? type : "none", data ? data : "none");
   return 0;

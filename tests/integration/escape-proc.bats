@@ -160,3 +160,23 @@ host_is_untouched() {
   host_is_untouched
   assert_no_leftovers "$ID"
 }
+
+@test "without procfs at /proc: masks are applied, not skipped silently, and the image's /proc/self redirects no mount" {
+  # the image's /proc holds a fake self/fd/N for every fd berth may use
+  mkdir -p "$B/rootfs/victim/fd" "$B/rootfs/canarydir"
+  echo canary >"$B/rootfs/canarydir/file"
+  local n
+  for n in $(seq 0 64); do ln -s /canarydir "$B/rootfs/victim/fd/$n"; done
+  ln -s /victim "$B/rootfs/proc/self"
+  reset_config '.mounts |= map(select(.destination != "/proc"))
+    | .process.args = ["sh", "-c", "cat /canarydir/file; ls -A /sys/firmware | wc -l"]'
+  run berth --log "$T/log" run --bundle "$B" "$ID"
+  echo "$output"
+  cat "$T/log"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = canary ]
+  [ "$(echo ${lines[1]})" = 0 ]
+  grep -q "warning: the container's /proc is not procfs" "$T/log"
+  host_is_untouched
+  assert_no_leftovers "$ID"
+}
