@@ -2,8 +2,12 @@
  * resolution refuses (magic links, "..", absolute paths), with openat2 and
  * with the fallback without it (no root needed). */
 #include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "storage/procfs.h"
@@ -53,6 +57,53 @@ static void test_write(void)
   ok(!procfs_exists(proc, "self/nothere"), "self/nothere does not");
 }
 
+/* as root, in a private mount namespace of a child: a tmpfs over
+ * /proc/sys/kernel must stop a write through the mounted /proc, with
+ * openat2 and without; the child's exit status carries the verdicts */
+static int overmounted_child(void)
+{
+  if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
+      || mount("tmpfs", "/proc/sys/kernel", "tmpfs", 0, NULL) < 0
+      || write_all(open("/proc/sys/kernel/ostype", O_WRONLY | O_CREAT | O_CLOEXEC, 0644), "x", 1) < 0)
+    return 100;
+  int verdict = 0;
+  berth_error_t e = NULL;
+  int proc = procfs_open(PROCFS_MOUNTED, &e);
+  if (proc < 0)
+    return 101;
+  if (procfs_open_file(proc, "sys/kernel/ostype", O_RDONLY, &e) >= 0 || e->errnum != EXDEV)
+    verdict |= 1;
+  berth_error_free(&e);
+  if (procfs_open_file_legacy(proc, "sys/kernel/ostype", O_RDONLY, &e) >= 0 || e->errnum != EXDEV)
+    verdict |= 2;
+  berth_error_free(&e);
+  /* a private instance does not see the mount at all */
+  int priv = procfs_open(PROCFS_FULL, &e);
+  if (priv < 0 || procfs_open_file(priv, "sys/kernel/ostype", O_RDONLY, &e) < 0)
+    verdict |= 4;
+  berth_error_free(&e);
+  return verdict;
+}
+
+static void test_overmount(void)
+{
+  if (geteuid() != 0)
+    {
+      printf("ok %d # SKIP overmounted /proc: not root\n", ++tap_n);
+      return;
+    }
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(overmounted_child());
+  int status = 0;
+  waitpid(pid, &status, 0);
+  int v = WIFEXITED(status) ? WEXITSTATUS(status) : 200;
+  ok(v < 100, "overmount set up in a child (status %d)", v);
+  ok(v < 100 && !(v & 1), "openat2: a tmpfs over /proc/sys/kernel is refused (EXDEV)");
+  ok(v < 100 && !(v & 2), "legacy: a tmpfs over /proc/sys/kernel is refused (EXDEV)");
+  ok(v < 100 && !(v & 4), "a private instance reaches the real sys/kernel/ostype");
+}
+
 int main(void)
 {
   test_handle(PROCFS_PIDS, "pids");
@@ -61,5 +112,6 @@ int main(void)
   test_open(procfs_open_file, "openat2");
   test_open(procfs_open_file_legacy, "legacy");
   test_write();
+  test_overmount();
   return tap_done();
 }
