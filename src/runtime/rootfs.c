@@ -165,7 +165,8 @@ static int check_proc_destination(struct mount_ctx *mc, bool bind, berth_error_t
     }
   return berth_fail(err, 0,
                     "mount destination %s is inside /proc (only procfs at /proc, and binds over "
-                    "/proc/cpuinfo, meminfo, stat, uptime, loadavg, diskstats, swaps, slabinfo)",
+                    "/proc/cpuinfo, meminfo, stat, uptime, loadavg, diskstats, swaps, slabinfo, "
+                    "net/dev, sys/kernel/ns_last_pid)",
                     mc->dest);
 }
 
