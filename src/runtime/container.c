@@ -29,6 +29,7 @@
 #include "runtime/signals.h"
 #include "runtime/sync.h"
 #include "storage/overlay.h"
+#include "storage/procfs.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -485,7 +486,7 @@ pid_t clone_init(uint64_t flags, int cgroup_fd, int *pidfd, bool *in_cgroup)
   return pid;
 }
 
-static int write_id_map(pid_t pid, const char *file, const struct spec_id_mapping *m, size_t n,
+static int write_id_map(int proc, pid_t pid, const char *file, const struct spec_id_mapping *m, size_t n,
                         berth_error_t *err)
 {
   if (n == 0)
@@ -497,26 +498,29 @@ static int write_id_map(pid_t pid, const char *file, const struct spec_id_mappin
       free(text);
       text = t;
     }
-  _cleanup_free_ char *path = xasprintf("/proc/%d/%s", (int) pid, file);
-  if (write_file_at(AT_FDCWD, path, text, strlen(text), err) < 0)
+  _cleanup_free_ char *path = xasprintf("%d/%s", (int) pid, file);
+  if (procfs_write(proc, path, text, strlen(text), err) < 0)
     return berth_wrap(err, "user namespace %s", file);
   return 0;
 }
 
 static int write_id_maps(pid_t pid, const struct spec_linux *lx, berth_error_t *err)
 {
-  if (!lx)
+  if (!lx || (lx->n_uid_mappings == 0 && lx->n_gid_mappings == 0))
     return 0;
+  _cleanup_close_ int proc = procfs_open(PROCFS_PIDS, err);
+  if (proc < 0)
+    return berth_wrap(err, "user namespace mappings");
   if (geteuid() != 0 && lx->n_gid_mappings)
     {
       /* an unprivileged writer may only map gids with setgroups denied */
-      _cleanup_free_ char *path = xasprintf("/proc/%d/setgroups", (int) pid);
-      if (write_file_at(AT_FDCWD, path, "deny", 4, err) < 0)
+      _cleanup_free_ char *path = xasprintf("%d/setgroups", (int) pid);
+      if (procfs_write(proc, path, "deny", 4, err) < 0)
         return berth_wrap(err, "user namespace setgroups");
     }
-  if (write_id_map(pid, "uid_map", lx->uid_mappings, lx->n_uid_mappings, err) < 0)
+  if (write_id_map(proc, pid, "uid_map", lx->uid_mappings, lx->n_uid_mappings, err) < 0)
     return -1;
-  return write_id_map(pid, "gid_map", lx->gid_mappings, lx->n_gid_mappings, err);
+  return write_id_map(proc, pid, "gid_map", lx->gid_mappings, lx->n_gid_mappings, err);
 }
 
 /* The init's network namespace exists once it asks for the hooks (it

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "runtime/linux.h"
+#include "storage/procfs.h"
 #include "storage/storage.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -83,7 +84,10 @@ static int bind_device(int root_fd, const struct dev_node *d, berth_error_t *err
   _cleanup_close_ int target = storage_create_target(root_fd, d->path, false, err);
   if (target < 0)
     return berth_error_ret(*err);
-  if (storage_bind(d->path, -1, root_fd, d->path, false, 0, err) < 0)
+  /* a symlinked /dev must not send the node into procfs */
+  if (procfs_fd_is_procfs(target))
+    return berth_fail(err, 0, "device %s is inside /proc", d->path);
+  if (storage_bind_fd(d->path, -1, target, d->path, false, 0, err) < 0)
     return berth_error_ret(*err);
   return 0;
 }

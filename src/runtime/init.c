@@ -20,6 +20,7 @@
 #include "runtime/signals.h"
 #include "runtime/spawn.h"
 #include "runtime/sync.h"
+#include "storage/procfs.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -89,7 +90,7 @@ static int write_time_offsets(const struct spec_linux *lx, berth_error_t *err)
   _cleanup_free_ char *b = boot ? xasprintf("boottime %lld %u\n", (long long) boot->secs, boot->nanosecs)
                                 : xstrdup("");
   _cleanup_free_ char *text = xasprintf("%s%s", m, b);
-  if (write_file_at(AT_FDCWD, "/proc/self/timens_offsets", text, strlen(text), err) < 0)
+  if (procfs_write_once(PROCFS_PIDS, "self/timens_offsets", text, strlen(text), err) < 0)
     return berth_wrap(err, "time namespace offsets");
   return 0;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "runtime/init.h"
+#include "storage/procfs.h"
 #include "storage/storage.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -221,17 +222,24 @@ int process_apply_names(const struct init_ctx *ctx, berth_error_t *err)
 int sysctl_apply(const struct init_ctx *ctx, berth_error_t *err)
 {
   const struct spec_linux *l = ctx->config->linux_;
-  for (size_t i = 0; l && i < l->n_sysctl; i++)
+  if (!l || l->n_sysctl == 0)
+    return 0;
+  /* a procfs of our own: whatever the config mounted on the container's
+   * /proc (or over /proc/sys/...) cannot take the writes */
+  _cleanup_close_ int proc = procfs_open(PROCFS_FULL, err);
+  if (proc < 0)
+    return berth_wrap(err, ".linux.sysctl");
+  for (size_t i = 0; i < l->n_sysctl; i++)
     {
       const struct spec_kv *kv = &l->sysctl[i];
       if (sysctl_validate(kv->key, kv->value, ctx->new_netns, ctx->new_ipcns, ctx->new_utsns, err)
           < 0)
         return berth_wrap(err, ".linux.sysctl");
-      _cleanup_free_ char *path = xasprintf("/proc/sys/%s", kv->key);
-      for (char *c = path + strlen("/proc/sys/"); *c; c++)
+      _cleanup_free_ char *path = xasprintf("sys/%s", kv->key);
+      for (char *c = path + strlen("sys/"); *c; c++)
         if (*c == '.')
           *c = '/';
-      if (write_file_at(AT_FDCWD, path, kv->value, strlen(kv->value), err) < 0)
+      if (procfs_write(proc, path, kv->value, strlen(kv->value), err) < 0)
         return berth_wrap(err, "set sysctl %s=%s", kv->key, kv->value);
     }
   return 0;
@@ -242,7 +250,7 @@ static int apply_oom_score_adj(const struct spec_process *p, berth_error_t *err)
   if (!p->oom_score_adj.set)
     return 0;
   _cleanup_free_ char *v = xasprintf("%lld", (long long) p->oom_score_adj.value);
-  if (write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", v, strlen(v), err) < 0)
+  if (procfs_write_once(PROCFS_PIDS, "self/oom_score_adj", v, strlen(v), err) < 0)
     return berth_wrap(err, "set .process.oomScoreAdj");
   return 0;
 }

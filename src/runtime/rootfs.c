@@ -17,6 +17,7 @@
 #include "runtime/init.h"
 #include "runtime/linux.h"
 #include "storage/overlay.h"
+#include "storage/procfs.h"
 #include "storage/storage.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -30,6 +31,7 @@ struct mount_ctx
   const struct spec_mount *m;
   const char *dest; /* cleaned, absolute */
   struct storage_mount_opts opts;
+  bool procfs_target_ok; /* procfs at /proc, or a bind over an allow-listed /proc file */
 };
 
 /* ------------------------------------------------------------ propagation */
@@ -127,6 +129,63 @@ static int apply_post_mount(struct mount_ctx *mc, berth_error_t *err)
   return 0;
 }
 
+/* the /proc files tools such as lxcfs replace with a bind (runc's list) */
+static bool proc_file_bind_allowed(const char *dest)
+{
+  static const char *const allowed[] = {
+    "/proc/cpuinfo",  "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",    "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
+    "/proc/net/dev",  "/proc/sys/kernel/ns_last_pid",
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+    if (str_eq(dest, allowed[i]))
+      return true;
+  return false;
+}
+
+/* By the cleaned destination: /proc itself takes procfs only, and below
+ * it only binds over the allow-listed files. */
+static int check_proc_destination(struct mount_ctx *mc, bool bind, berth_error_t *err)
+{
+  const char *type = mc->m->type;
+  if (str_eq(mc->dest, "/proc"))
+    {
+      if (bind || !str_eq(type, "proc"))
+        return berth_fail(err, 0, "/proc must be procfs, not %s",
+                          bind ? "a bind mount" : type && *type ? type : "an untyped mount");
+      mc->procfs_target_ok = true;
+      return 0;
+    }
+  if (!str_has_prefix(mc->dest, "/proc/"))
+    return 0;
+  if (bind && proc_file_bind_allowed(mc->dest))
+    {
+      mc->procfs_target_ok = true;
+      return 0;
+    }
+  return berth_fail(err, 0,
+                    "mount destination %s is inside /proc (only procfs at /proc, and binds over "
+                    "/proc/cpuinfo, meminfo, stat, uptime, loadavg, diskstats, swaps, slabinfo, "
+                    "net/dev, sys/kernel/ns_last_pid)",
+                    mc->dest);
+}
+
+/* On the opened target, right before the mount: a symlink in the image
+ * (/data -> /proc/sys) must not send a mount into procfs, where it would
+ * cover or redirect what the kernel shows and berth writes. */
+static int refuse_procfs_target(int target_fd, const char *dest, berth_error_t *err)
+{
+  if (!procfs_fd_is_procfs(target_fd))
+    return 0;
+  return berth_fail(err, 0, "mount destination %s is inside /proc", dest);
+}
+
+static int check_target(const struct mount_ctx *mc, int target_fd, const char *dest,
+                        berth_error_t *err)
+{
+  return mc->procfs_target_ok ? 0 : refuse_procfs_target(target_fd, dest, err);
+}
+
 static char *bind_source(const struct init_ctx *ctx, const char *source)
 {
   if (source[0] == '/')
@@ -144,10 +203,10 @@ static int mount_bind(struct mount_ctx *mc, berth_error_t *err)
     return berth_fail_sys(err, "bind source %s", src);
   _cleanup_close_ int target
       = storage_create_target(mc->root_fd, mc->dest, S_ISDIR(st.st_mode), err);
-  if (target < 0)
+  if (target < 0 || check_target(mc, target, mc->dest, err) < 0)
     return berth_error_ret(*err);
   unsigned long flags = mc->opts.flags & ~(unsigned long) (MS_BIND | MS_REC | MS_REMOUNT);
-  if (storage_bind(src, -1, mc->root_fd, mc->dest, mc->opts.recursive, flags, err) < 0)
+  if (storage_bind_fd(src, -1, target, mc->dest, mc->opts.recursive, flags, err) < 0)
     return berth_error_ret(*err);
   return apply_post_mount(mc, err);
 }
@@ -178,30 +237,12 @@ static int real_dir_target(struct mount_ctx *mc, berth_error_t *err)
   return fd;
 }
 
-/* runc's rule: nothing but procfs over /proc, except files that tools
- * such as lxcfs replace */
-static int check_proc_overmount(const char *type, const char *dest, berth_error_t *err)
-{
-  static const char *const allowed[] = {
-    "/proc/cpuinfo",  "/proc/diskstats", "/proc/meminfo", "/proc/stat",
-    "/proc/swaps",    "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
-    "/proc/net/dev",  "/proc/sys/kernel/ns_last_pid",
-  };
-  if (str_eq(type, "proc") || !str_has_prefix(dest, "/proc/"))
-    return 0;
-  for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
-    if (str_eq(dest, allowed[i]))
-      return 0;
-  return berth_fail(err, 0, "mounts over %s are not allowed (only procfs or a few /proc files)",
-                    dest);
-}
-
-static int bind_host_fallback(struct mount_ctx *mc, const char *host_path, unsigned long flags,
-                              berth_error_t *err)
+static int bind_host_fallback(struct mount_ctx *mc, int target, const char *host_path,
+                              unsigned long flags, berth_error_t *err)
 {
   berth_log_debug("mount %s: %s not permitted here, binding the host's %s", mc->dest,
                   mc->m->type, host_path);
-  if (storage_bind(host_path, -1, mc->root_fd, mc->dest, true, flags, err) < 0)
+  if (storage_bind_fd(host_path, -1, target, mc->dest, true, flags, err) < 0)
     return berth_error_ret(*err);
   return apply_post_mount(mc, err);
 }
@@ -216,7 +257,7 @@ static int mount_filesystem(struct mount_ctx *mc, berth_error_t *err)
 
   _cleanup_close_ int target = special ? real_dir_target(mc, err)
                                        : storage_create_target(mc->root_fd, mc->dest, true, err);
-  if (target < 0)
+  if (target < 0 || check_target(mc, target, mc->dest, err) < 0)
     return berth_error_ret(*err);
   const char *source = mc->m->source && *mc->m->source ? mc->m->source : type;
 
@@ -234,12 +275,12 @@ static int mount_filesystem(struct mount_ctx *mc, berth_error_t *err)
   if (str_eq(type, "sysfs") && (ret == -EPERM || ret == -EBUSY) && !mc->ctx->new_netns)
     {
       berth_error_free(&e);
-      return bind_host_fallback(mc, "/sys", attr_flags, err);
+      return bind_host_fallback(mc, target, "/sys", attr_flags, err);
     }
   if (str_eq(type, "mqueue") && ret == -EPERM)
     {
       berth_error_free(&e);
-      return bind_host_fallback(mc, "/dev/mqueue", attr_flags, err);
+      return bind_host_fallback(mc, target, "/dev/mqueue", attr_flags, err);
     }
   *err = e;
   return ret;
@@ -257,7 +298,7 @@ static int cgroup2_mount(struct mount_ctx *mc, const char *dest, unsigned long f
                          berth_error_t *err)
 {
   _cleanup_close_ int target = storage_create_target(mc->root_fd, dest, true, err);
-  if (target < 0)
+  if (target < 0 || refuse_procfs_target(target, dest, err) < 0)
     return berth_error_ret(*err);
   berth_error_t e = NULL;
   if (storage_mount_fs("cgroup2", target, "cgroup2", flags, NULL, &e) == 0)
@@ -269,7 +310,7 @@ static int cgroup2_mount(struct mount_ctx *mc, const char *dest, unsigned long f
     }
   berth_error_free(&e);
   const char *host = host_is_cgroup2() ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
-  return storage_bind(host, -1, mc->root_fd, dest, true, flags, err);
+  return storage_bind_fd(host, -1, target, dest, true, flags, err);
 }
 
 /* one v1 hierarchy (a /proc/self/cgroup line) under the tmpfs */
@@ -286,7 +327,7 @@ static int cgroup_v1_hierarchy(struct mount_ctx *mc, const char *controllers, co
     }
   _cleanup_free_ char *dest = xasprintf("%s/%s", mc->dest, name);
   _cleanup_close_ int target = storage_create_target(mc->root_fd, dest, true, err);
-  if (target < 0)
+  if (target < 0 || refuse_procfs_target(target, dest, err) < 0)
     return berth_error_ret(*err);
   if (mc->ctx->new_cgroupns)
     {
@@ -299,7 +340,7 @@ static int cgroup_v1_hierarchy(struct mount_ctx *mc, const char *controllers, co
   else
     {
       _cleanup_free_ char *src = xasprintf("%s%s", host_dir, path);
-      if (storage_bind(src, -1, mc->root_fd, dest, false, flags, err) < 0)
+      if (storage_bind_fd(src, -1, target, dest, false, flags, err) < 0)
         return berth_error_ret(*err);
     }
   /* co-mounted controllers get a symlink each: cpu -> cpu,cpuacct */
@@ -321,7 +362,7 @@ static int cgroup_v1_hierarchy(struct mount_ctx *mc, const char *controllers, co
 static int cgroup_v1_mount(struct mount_ctx *mc, unsigned long flags, berth_error_t *err)
 {
   _cleanup_close_ int target = storage_create_target(mc->root_fd, mc->dest, true, err);
-  if (target < 0)
+  if (target < 0 || refuse_procfs_target(target, mc->dest, err) < 0)
     return berth_error_ret(*err);
   unsigned long tmpfs_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   if (storage_mount_fs("tmpfs", target, "tmpfs", tmpfs_flags, "mode=755", err) < 0)
@@ -389,7 +430,7 @@ static int mount_one(const struct init_ctx *ctx, int root_fd, const struct spec_
     mc.opts.recursive = true;
   int r;
   bool bind = is_bind(m, &mc.opts);
-  if (check_proc_overmount(bind ? "bind" : m->type, dest, err) < 0)
+  if (check_proc_destination(&mc, bind, err) < 0)
     r = -1;
   else if (bind)
     r = mount_bind(&mc, err);
@@ -590,12 +631,24 @@ static int open_if_exists_in_root(int root_fd, const char *path, int *fd, berth_
   return r;
 }
 
+/* masked and read-only paths go on procfs only when they name /proc/... */
+static int check_path_target(int fd, const char *path, berth_error_t *err)
+{
+  _cleanup_free_ char *abs = xasprintf("/%s", path);
+  _cleanup_free_ char *clean = storage_path_clean(abs);
+  if (str_eq(clean, "/proc") || str_has_prefix(clean, "/proc/"))
+    return 0;
+  return refuse_procfs_target(fd, clean, err);
+}
+
 static int mask_path(int root_fd, int *dev_null, const char *path, berth_error_t *err)
 {
   _cleanup_close_ int fd = -1;
   int r = open_if_exists_in_root(root_fd, path, &fd, err);
   if (r < 0 || fd < 0)
     return r;
+  if (check_path_target(fd, path, err) < 0)
+    return berth_error_ret(*err);
   struct stat st;
   if (fstat(fd, &st) < 0)
     return berth_fail_sys(err, "stat %s", path);
@@ -603,7 +656,7 @@ static int mask_path(int root_fd, int *dev_null, const char *path, berth_error_t
     return storage_mount_fs("tmpfs", fd, "tmpfs", MS_RDONLY, NULL, err);
   if (*dev_null < 0 && (*dev_null = open_dev_null(root_fd, err)) < 0)
     return berth_error_ret(*err);
-  return storage_bind(NULL, *dev_null, root_fd, path, false, 0, err);
+  return storage_bind_fd(NULL, *dev_null, fd, path, false, 0, err);
 }
 
 static int readonly_path(int root_fd, const char *path, berth_error_t *err)
@@ -612,7 +665,7 @@ static int readonly_path(int root_fd, const char *path, berth_error_t *err)
   int r = open_if_exists_in_root(root_fd, path, &fd, err);
   if (r < 0 || fd < 0)
     return r;
-  if (storage_bind(NULL, fd, root_fd, path, true, 0, err) < 0)
+  if (check_path_target(fd, path, err) < 0 || storage_bind_fd(NULL, fd, fd, path, true, 0, err) < 0)
     return berth_error_ret(*err);
   _cleanup_close_ int top = storage_open_in_root(root_fd, path, O_PATH, 0, err);
   if (top < 0)
@@ -629,6 +682,35 @@ static int readonly_path(int root_fd, const char *path, berth_error_t *err)
   return storage_remount_flags(top, MS_RDONLY, false, err);
 }
 
+static bool any_under_proc(char *const *paths, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      _cleanup_free_ char *abs = xasprintf("/%s", paths[i]);
+      _cleanup_free_ char *clean = storage_path_clean(abs);
+      if (str_eq(clean, "/proc") || str_has_prefix(clean, "/proc/"))
+        return true;
+    }
+  return false;
+}
+
+/* Without procfs at /proc (no proc mount in the config) the masks under
+ * /proc have only the image's files to cover: never a silent skip. The
+ * sysctls do not depend on it (a private procfs instance takes them). */
+static void warn_if_proc_is_not_procfs(int root_fd, const struct spec_linux *l)
+{
+  if (!l || (!any_under_proc(l->masked_paths, l->n_masked_paths)
+             && !any_under_proc(l->readonly_paths, l->n_readonly_paths)))
+    return;
+  _cleanup_error_ berth_error_t e = NULL;
+  _cleanup_close_ int proc
+      = storage_open_in_root(root_fd, "/proc", O_PATH | O_DIRECTORY, STORAGE_NO_SYMLINKS, &e);
+  if (proc >= 0 && procfs_fd_is_procfs(proc))
+    return;
+  berth_log_warning("the container's /proc is not procfs: maskedPaths and readonlyPaths under "
+                    "/proc apply to the rootfs's own files only");
+}
+
 int rootfs_finish(const struct init_ctx *ctx, berth_error_t *err)
 {
   if (enter_root(ctx, err) < 0)
@@ -641,6 +723,7 @@ int rootfs_finish(const struct init_ctx *ctx, berth_error_t *err)
     return berth_error_ret(*err);
 
   const struct spec_linux *l = ctx->config->linux_;
+  warn_if_proc_is_not_procfs(root_fd, l);
   for (size_t i = 0; l && i < l->n_readonly_paths; i++)
     if (readonly_path(root_fd, l->readonly_paths[i], err) < 0)
       return berth_wrap(err, ".linux.readonlyPaths[%zu] %s", i, l->readonly_paths[i]);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "runtime/signals.h"
+#include "storage/procfs.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -146,12 +147,23 @@ static bool selinux_enabled(void)
   return stat("/sys/fs/selinux/enforce", &st) == 0;
 }
 
-/* The label the kernel gives the process at its next execve. */
+/* The label the kernel gives the process at its next execve. This runs
+ * after the identity switch and maybe under seccomp: no new procfs
+ * instance, the container's /proc checked, and no mount the container
+ * made over /proc/self/attr can take the write. */
 static int write_exec_attr(const char *path, const char *text, const char *what, berth_error_t *err)
 {
-  if (write_file_at(AT_FDCWD, path, text, strlen(text), err) < 0)
+  _cleanup_close_ int proc = procfs_open(PROCFS_MOUNTED, err);
+  if (proc < 0 || procfs_write(proc, path, text, strlen(text), err) < 0)
     return berth_wrap(err, "set %s", what);
   return 0;
+}
+
+static bool apparmor_has_own_attr_dir(void)
+{
+  _cleanup_error_ berth_error_t ignored = NULL;
+  _cleanup_close_ int proc = procfs_open(PROCFS_MOUNTED, &ignored);
+  return proc >= 0 && procfs_exists(proc, "self/attr/apparmor/exec");
 }
 
 int spawn_apply_lsm_labels(const struct spec_process *p, berth_error_t *err)
@@ -160,16 +172,14 @@ int spawn_apply_lsm_labels(const struct spec_process *p, berth_error_t *err)
     {
       _cleanup_free_ char *text = xasprintf("exec %s", p->apparmor_profile);
       _cleanup_free_ char *what = xasprintf("apparmor profile \"%s\"", p->apparmor_profile);
-      struct stat st;
-      const char *attr = stat("/proc/self/attr/apparmor/exec", &st) == 0 ? "/proc/self/attr/apparmor/exec"
-                                                                           : "/proc/self/attr/exec";
+      const char *attr = apparmor_has_own_attr_dir() ? "self/attr/apparmor/exec" : "self/attr/exec";
       if (write_exec_attr(attr, text, what, err) < 0)
         return -1;
     }
   if (p->selinux_label && *p->selinux_label && selinux_enabled())
     {
       _cleanup_free_ char *what = xasprintf("selinux label \"%s\"", p->selinux_label);
-      if (write_exec_attr("/proc/self/attr/exec", p->selinux_label, what, err) < 0)
+      if (write_exec_attr("self/attr/exec", p->selinux_label, what, err) < 0)
         return -1;
     }
   return 0;

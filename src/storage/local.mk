@@ -19,3 +19,10 @@ check_PROGRAMS += tests/unit/test_overlay
 tests_unit_test_overlay_SOURCES = tests/unit/test_overlay.c tests/unit/tap.h
 tests_unit_test_overlay_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_overlay
+
+# checked procfs handles for berth's own writes into /proc
+libberth_a_SOURCES += src/storage/procfs.h src/storage/procfs.c
+check_PROGRAMS += tests/unit/test_procfs
+tests_unit_test_procfs_SOURCES = tests/unit/test_procfs.c tests/unit/tap.h
+tests_unit_test_procfs_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_procfs

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -41,11 +42,36 @@ static void ms_to_attr(unsigned long flags, struct mount_attr *a)
     }
 }
 
+/* mount(2) on the directory target_fd names, reached as "." rather than
+ * as /proc/self/fd/N: after pivot_root that path would be looked up in
+ * the container's /proc, which may be the image's own directory */
+static int mount_on_dir_fd(const char *source, int target_fd, const char *type,
+                           unsigned long flags, const char *data)
+{
+  _cleanup_close_ int saved = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (saved < 0 || fchdir(target_fd) < 0)
+    return -1;
+  int r = mount(source, ".", type, flags, data);
+  int saved_errno = errno;
+  if (fchdir(saved) < 0)
+    return -1;
+  errno = saved_errno;
+  return r;
+}
+
 int storage_mount_fs(const char *source, int target_fd, const char *type, unsigned long flags,
                      const char *data, berth_error_t *err)
 {
-  _cleanup_free_ char *target = storage_fd_path(target_fd);
-  if (mount(source, target, type, flags, data) < 0)
+  struct stat st;
+  int r;
+  if (fstat(target_fd, &st) == 0 && S_ISDIR(st.st_mode))
+    r = mount_on_dir_fd(source, target_fd, type, flags, data);
+  else
+    {
+      _cleanup_free_ char *target = storage_fd_path(target_fd);
+      r = mount(source, target, type, flags, data);
+    }
+  if (r < 0)
     return berth_fail_sys(err, "mount %s (type %s, options %s)", source ? source : "none",
                           type ? type : "none", data ? data : "none");
   return 0;
@@ -96,20 +122,43 @@ int storage_remount_flags(int target_fd, unsigned long flags, bool recursive, be
   return 0;
 }
 
-static int bind_legacy(const char *src_path, int src_fd, int root_fd, const char *target,
+/* The new top mount at the place tfd names: the fd itself names what is
+ * below it, so its path is opened again and must be the bind's source. */
+static int reopen_bind_top(int tfd, const char *spath, const char *target, berth_error_t *err)
+{
+  _cleanup_free_ char *fdpath = storage_fd_path(tfd);
+  _cleanup_free_ char *where = NULL;
+  for (size_t size = 256; !where; size *= 2)
+    {
+      _cleanup_free_ char *buf = xmalloc(size);
+      ssize_t n = readlink(fdpath, buf, size);
+      if (n < 0)
+        return berth_fail_sys(err, "bind on %s: where is the target", target);
+      if ((size_t) n < size)
+        {
+          buf[n] = '\0';
+          where = steal_pointer(&buf);
+        }
+    }
+  _cleanup_close_ int top = open(where, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat want, got;
+  if (top < 0 || stat(spath, &want) < 0 || fstat(top, &got) < 0)
+    return berth_fail_sys(err, "bind on %s: reopen the new mount", target);
+  if (want.st_dev != got.st_dev || want.st_ino != got.st_ino)
+    return berth_fail(err, EXDEV, "bind on %s: the new mount moved away", target);
+  return steal_fd(&top);
+}
+
+static int bind_legacy(const char *src_path, int src_fd, int tfd, const char *target,
                        bool recursive, unsigned long flags, berth_error_t *err)
 {
-  _cleanup_close_ int tfd = storage_open_in_root(root_fd, target, O_PATH, 0, err);
-  if (tfd < 0)
-    return berth_error_ret(*err);
   _cleanup_free_ char *tpath = storage_fd_path(tfd);
   _cleanup_free_ char *spath = src_path ? xstrdup(src_path) : storage_fd_path(src_fd);
   if (mount(spath, tpath, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL) < 0)
     return berth_fail_sys(err, "bind %s on %s", src_path ? src_path : "fd", target);
   if (!(flags & REMOUNT_KEEP))
     return 0;
-  /* the old fd names the directory below the new mount: resolve again */
-  _cleanup_close_ int top = storage_open_in_root(root_fd, target, O_PATH, 0, err);
+  _cleanup_close_ int top = reopen_bind_top(tfd, spath, target, err);
   if (top < 0)
     return berth_error_ret(*err);
   if (storage_remount_flags(top, flags, false, err) < 0)
@@ -120,11 +169,20 @@ static int bind_legacy(const char *src_path, int src_fd, int root_fd, const char
 int storage_bind(const char *src_path, int src_fd, int root_fd, const char *target, bool recursive,
                  unsigned long flags, berth_error_t *err)
 {
+  _cleanup_close_ int tfd = storage_open_in_root(root_fd, target, O_PATH, 0, err);
+  if (tfd < 0)
+    return berth_error_ret(*err);
+  return storage_bind_fd(src_path, src_fd, tfd, target, recursive, flags, err);
+}
+
+int storage_bind_fd(const char *src_path, int src_fd, int tfd, const char *target, bool recursive,
+                    unsigned long flags, berth_error_t *err)
+{
   unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
   _cleanup_close_ int tree = src_path ? open_tree(AT_FDCWD, src_path, tree_flags)
                                       : open_tree(src_fd, "", tree_flags | AT_EMPTY_PATH);
   if (tree < 0 && errno == ENOSYS)
-    return bind_legacy(src_path, src_fd, root_fd, target, recursive, flags, err);
+    return bind_legacy(src_path, src_fd, tfd, target, recursive, flags, err);
   if (tree < 0)
     return berth_fail_sys(err, "bind %s on %s: open_tree", src_path ? src_path : "fd", target);
 
@@ -137,9 +195,6 @@ int storage_bind(const char *src_path, int src_fd, int root_fd, const char *targ
                               target);
     }
 
-  _cleanup_close_ int tfd = storage_open_in_root(root_fd, target, O_PATH, 0, err);
-  if (tfd < 0)
-    return berth_error_ret(*err);
   if (move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return berth_fail_sys(err, "bind %s on %s", src_path ? src_path : "fd", target);
   return 0;

@@ -124,6 +124,11 @@ int storage_mount_fs(const char *source, int target_fd, const char *type, unsign
 int storage_bind(const char *src_path, int src_fd, int root_fd, const char *target, bool recursive,
                  unsigned long flags, berth_error_t *err);
 
+/* storage_bind onto the object target_fd (O_PATH) names, as opened and
+ * checked by the caller; `target` only names it in messages. */
+int storage_bind_fd(const char *src_path, int src_fd, int target_fd, const char *target,
+                    bool recursive, unsigned long flags, berth_error_t *err);
+
 /* Remount the mount at target_fd with MS_* flags added (e.g. MS_RDONLY),
  * keeping its other flags; recursively when `recursive` (mount_setattr
  * AT_RECURSIVE; without it only the top mount is changed). */
