@@ -744,6 +744,7 @@ static void spawn_setup_ctx(struct spawn *sp, struct lifecycle *l, const char *i
   ctx->no_pivot = o->no_pivot;
   ctx->new_userns = ns_is_new(c, SPEC_NS_USER);
   ctx->new_mountns = ns_is_new(c, SPEC_NS_MOUNT);
+  ctx->no_mountns = !ns_is_set(c, SPEC_NS_MOUNT);
   ctx->new_netns = ns_is_new(c, SPEC_NS_NETWORK);
   ctx->new_utsns = ns_is_new(c, SPEC_NS_UTS);
   ctx->new_ipcns = ns_is_new(c, SPEC_NS_IPC);
@@ -894,6 +895,8 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
   _cleanup_(storage_overlay_freep) struct storage_overlay *overlay = NULL;
   if (overlay_plan(l->config, g->root, &overlay, err) < 0)
     return -1;
+  if (!ns_is_set(l->config, SPEC_NS_MOUNT) && rootfs_check_without_mountns(l->config, err) < 0)
+    return berth_wrap(err, "%s", config_path);
   if (overlay)
     rootfs = xasprintf("%s/%s/rootfs", g->root, id); /* made and resolved by overlay_prepare */
   else if (resolve_rootfs(bundle, l->config, &rootfs, err) < 0)

@@ -19,3 +19,10 @@ check_PROGRAMS += tests/unit/test_overlay
 tests_unit_test_overlay_SOURCES = tests/unit/test_overlay.c tests/unit/tap.h
 tests_unit_test_overlay_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_overlay
+
+# mountinfo table and the mounts outside a root (--no-pivot detaches them)
+libberth_a_SOURCES += src/storage/mountinfo.h src/storage/mountinfo.c
+check_PROGRAMS += tests/unit/test_mountinfo
+tests_unit_test_mountinfo_SOURCES = tests/unit/test_mountinfo.c tests/unit/tap.h
+tests_unit_test_mountinfo_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_mountinfo
