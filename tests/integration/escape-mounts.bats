@@ -23,6 +23,7 @@ teardown() {
     printf '%s\n' "$CORE_PATTERN_SAVED" >/proc/sys/kernel/core_pattern
   fi
   if mountpoint -q "$T/hostdir/sub" 2>/dev/null; then umount "$T/hostdir/sub"; fi
+  if [[ -n "${USERNS_DIR:-}" ]]; then rm -rf "$USERNS_DIR"; fi
 }
 
 # the attack of item 3: a nested user+mount+pid namespace (CAP_SETFCAP
@@ -60,17 +61,23 @@ attack_bundle() {
 }
 
 @test "--no-pivot with a user namespace: the locked host mounts are covered, the attack still fails" {
+  # the bats tmpdir is 0700: the container's root (uid 100000) needs a way in
+  USERNS_DIR="$(mktemp -d /tmp/berth-test-escm.XXXXXX)"
+  chmod 755 "$USERNS_DIR"
+  B="$USERNS_DIR/b"
   attack_bundle "$PROC_ATTACK"
   bundle_edit "$B" '.linux.namespaces += [{"type": "user"}]
       | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
       | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
   chown -R 100000:100000 "$B/rootfs"
   run berth run --no-pivot --bundle "$B" "$ID"
+  echo "$output"
   [ "$status" -ne 0 ]
   [[ "$output" != *MOUNTED* ]]
   [[ "$output" == *"permission denied"* ]]
   [ "$(cat /proc/sys/kernel/core_pattern)" = "$CORE_PATTERN_SAVED" ]
   assert_no_leftovers "$ID"
+  [ "$(grep -c "$USERNS_DIR" /proc/self/mountinfo)" = 0 ]
 }
 
 @test "--no-pivot: the container still gets its own /proc, /sys and /dev" {
