@@ -186,3 +186,25 @@ no_mountns_bundle() {
   umount "$T/hostdir/sub"
   assert_no_leftovers "$ID"
 }
+
+@test "sysfs bound from the host (user namespace, host network): the cgroup mounts below are read-only too" {
+  USERNS_DIR="$(mktemp -d /tmp/berth-test-escm.XXXXXX)"
+  chmod 755 "$USERNS_DIR"
+  B="$USERNS_DIR/b"
+  make_bundle "$B" '.process.args = ["cat", "/proc/self/mountinfo"]
+      | .linux.namespaces |= map(select(.type != "network"))
+      | .linux.namespaces += [{"type": "user"}]
+      | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+      | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]'
+  chown -R 100000:100000 "$B/rootfs"
+  run berth run --bundle "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # every mount at or below /sys (the host's, bound rbind with ro) is ro
+  local below
+  below="$(awk '$5 == "/sys" || index($5, "/sys/") == 1 { print $5, $6 }' <<<"$output")"
+  [ "$(wc -l <<<"$below")" -gt 2 ]
+  ! grep -v ' ro,' <<<"$below" || false
+  assert_no_leftovers "$ID"
+  [ "$(grep -c "$USERNS_DIR" /proc/self/mountinfo)" = 0 ]
+}
