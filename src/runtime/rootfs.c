@@ -623,13 +623,21 @@ static int cover_remaining(int mountinfo_fd, const char *rootfs, berth_error_t *
     {
       const struct storage_mount_entry *e = &t.entries[idx[i]];
       struct stat st;
-      if (lstat(e->mountpoint, &st) == 0 && S_ISDIR(st.st_mode)
-          && mount("tmpfs", e->mountpoint, "tmpfs", flags, "mode=0") == 0)
+      int why = 0;
+      if (lstat(e->mountpoint, &st) < 0)
+        why = errno;
+      else if (!S_ISDIR(st.st_mode))
+        why = ENOTDIR;
+      else if (mount("tmpfs", e->mountpoint, "tmpfs", flags, "mode=0") < 0)
+        why = errno;
+      if (why == 0)
         continue;
       if (reveals_kernel_state(e->fstype))
-        return berth_fail_sys(err, "%s on %s (outside the rootfs, --no-pivot): cannot detach or cover it",
-                              e->fstype, e->mountpoint);
-      berth_log_debug("--no-pivot: %s on %s left in place", e->fstype, e->mountpoint);
+        return berth_fail(err, why,
+                          "%s on %s (outside the rootfs, --no-pivot): cannot detach or cover it",
+                          e->fstype, e->mountpoint);
+      berth_log_debug("--no-pivot: %s on %s left in place: %s", e->fstype, e->mountpoint,
+                      strerror(why));
     }
   return 0;
 }
@@ -644,11 +652,12 @@ static int detach_outside_rootfs(const char *rootfs, berth_error_t *err)
   _cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return berth_fail_sys(err, "open /proc/self/mountinfo");
-  bool progress;
-  do
+  /* a mount shadowed by another at the same path goes with the lower one,
+   * in the same round or the next; the cap is only a guard */
+  bool progress = true;
+  for (int round = 0; progress && round < 64; round++)
     if (detach_round(fd, rootfs, &progress, err) < 0)
       return berth_error_ret(*err);
-  while (progress);
   return cover_remaining(fd, rootfs, err);
 }
 
