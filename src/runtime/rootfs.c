@@ -580,9 +580,8 @@ static int read_mount_table(int mountinfo_fd, struct storage_mount_table *t, ber
   return 0;
 }
 
-/* One round of detaching, deepest first. Each goes slave first so that
- * the unmount never propagates to the caller's peers. EINVAL: not (or no
- * longer) a mount point at that path, or locked by a user namespace. */
+/* One round of detaching, deepest first. EINVAL: not (or no longer) a
+ * mount point at that path, or locked by a user namespace. */
 static int detach_round(int mountinfo_fd, const char *rootfs, bool *progress, berth_error_t *err)
 {
   _cleanup_(storage_mount_table_free) struct storage_mount_table t = { 0 };
@@ -594,8 +593,6 @@ static int detach_round(int mountinfo_fd, const char *rootfs, bool *progress, be
   for (size_t i = 0; i < n; i++)
     {
       const char *mp = t.entries[idx[i]].mountpoint;
-      if (mount(NULL, mp, NULL, MS_SLAVE | MS_REC, NULL) < 0)
-        continue;
       if (umount2(mp, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
         *progress = true;
       else if (errno != EINVAL && errno != EPERM && errno != ENOENT)
@@ -642,6 +639,23 @@ static int cover_remaining(int mountinfo_fd, const char *rootfs, berth_error_t *
   return 0;
 }
 
+/* An unmount propagates to the peers of the unmounted mount's parent: with
+ * a shared rootfsPropagation the old root still shares mounts with the
+ * caller, and detaching ours would unmount the caller's. Make it all a
+ * slave first (only then: this makes the rootfs's mounts slaves too; the
+ * propagation asked for is applied to the new / after the chroot). */
+static int stop_umount_propagation(int mountinfo_fd, const char *rootfs, berth_error_t *err)
+{
+  _cleanup_(storage_mount_table_free) struct storage_mount_table t = { 0 };
+  if (read_mount_table(mountinfo_fd, &t, err) < 0)
+    return berth_error_ret(*err);
+  if (!storage_mounts_shared_outside(&t, rootfs))
+    return 0;
+  if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return berth_fail_sys(err, "make the old root a slave (--no-pivot)");
+  return 0;
+}
+
 /* MS_MOVE + chroot keeps the old root in this mount namespace. A host
  * procfs or sysfs left there makes a fresh procfs or sysfs "already
  * visible" to a user namespace the container creates (the kernel's
@@ -652,6 +666,8 @@ static int detach_outside_rootfs(const char *rootfs, berth_error_t *err)
   _cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return berth_fail_sys(err, "open /proc/self/mountinfo");
+  if (stop_umount_propagation(fd, rootfs, err) < 0)
+    return berth_error_ret(*err);
   /* a mount shadowed by another at the same path goes with the lower one,
    * in the same round or the next; the cap is only a guard */
   bool progress = true;

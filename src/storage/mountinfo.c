@@ -79,12 +79,17 @@ static bool parse_line(const char *line, const char *end, struct storage_mount_e
   const char *s;
   size_t n;
   bool dash = false;
+  next_field(&p, end, &s, &n); /* the per-mount options */
   while (next_field(&p, end, &s, &n))
-    if (n == 1 && s[0] == '-')
-      {
-        dash = true;
-        break;
-      }
+    {
+      if (n == 1 && s[0] == '-')
+        {
+          dash = true;
+          break;
+        }
+      if (n > 7 && strncmp(s, "shared:", 7) == 0)
+        e->shared = true;
+    }
   if (!dash || !next_field(&p, end, &s, &n))
     return false;
   e->mountpoint = unescape_field(f[4], l[4]);
@@ -178,4 +183,12 @@ size_t storage_mounts_outside(const struct storage_mount_table *t, const char *r
   for (size_t i = 0; i < n; i++)
     (*out)[i] = r[i].index;
   return n;
+}
+
+bool storage_mounts_shared_outside(const struct storage_mount_table *t, const char *root)
+{
+  for (size_t i = 0; i < t->n; i++)
+    if (t->entries[i].shared && !path_within(t->entries[i].mountpoint, root))
+      return true;
+  return false;
 }

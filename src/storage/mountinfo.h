@@ -3,6 +3,7 @@
 #ifndef BERTH_STORAGE_MOUNTINFO_H
 #define BERTH_STORAGE_MOUNTINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/error.h"
@@ -13,6 +14,7 @@ struct storage_mount_entry
   int parent_id;
   char *mountpoint; /* unescaped (\040 and friends), absolute */
   char *fstype;
+  bool shared; /* a "shared:N" optional field: in a peer group */
 };
 
 struct storage_mount_table
@@ -32,5 +34,10 @@ void storage_mount_table_free(struct storage_mount_table *t);
  * detaching them in this order never detaches a listed mount through its
  * parent before its own turn. Returns the count; *out is NULL when 0. */
 size_t storage_mounts_outside(const struct storage_mount_table *t, const char *root, size_t **out);
+
+/* Whether a mount that is not `root` nor below it (an ancestor or one that
+ * storage_mounts_outside lists) is shared: unmounting below a shared
+ * mount propagates to its peers. */
+bool storage_mounts_shared_outside(const struct storage_mount_table *t, const char *root);
 
 #endif

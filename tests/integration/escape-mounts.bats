@@ -80,6 +80,30 @@ attack_bundle() {
   [ "$(grep -c "$USERNS_DIR" /proc/self/mountinfo)" = 0 ]
 }
 
+@test "--no-pivot with a shared rootfsPropagation: detaching the old root unmounts nothing of the caller's" {
+  # the throw-away namespace stands for a host whose mounts are all shared
+  attack_bundle "$PROC_ATTACK"
+  export ID B
+  local prop
+  for prop in shared rshared; do
+    bundle_edit "$B" '.linux.rootfsPropagation = $p' --arg p "$prop"
+    run unshare -m bash -c '
+      mount --make-rshared / || exit 99
+      cut -d" " -f5 /proc/self/mountinfo >"$T/mp_before"
+      "$BERTH" --root "$BERTH_ROOT" run --no-pivot --bundle "$B" "$ID"
+      rc=$?
+      cut -d" " -f5 /proc/self/mountinfo >"$T/mp_after"
+      exit $rc'
+    echo "$prop: $output"
+    [ "$status" -eq 1 ]
+    [[ "$output" != *MOUNTED* ]]
+    [[ "$output" == *"permission denied"* ]]
+    cmp "$T/mp_before" "$T/mp_after"
+    grep -qx /proc "$T/mp_after"
+    assert_no_leftovers "$ID"
+  done
+}
+
 @test "--no-pivot: the container still gets its own /proc, /sys and /dev" {
   make_bundle "$B" '.process.args = ["sh", "-c", "cat /proc/self/mountinfo; ls /dev/null /sys/kernel >/dev/null && echo OK"]'
   run berth run --no-pivot --bundle "$B" "$ID"

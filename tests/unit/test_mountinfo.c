@@ -45,6 +45,9 @@ int main(void)
   is_str(t.entries[2].fstype, "sysfs", "fstype with a shared: tag");
   is_str(t.entries[10].mountpoint, "/with space", "\\040 unescaped in the mount point");
   is_str(t.entries[10].fstype, "fuse.my fs", "\\040 unescaped in the type");
+  ok(t.entries[0].shared && t.entries[2].shared && !t.entries[1].shared, "shared:N seen");
+  ok(storage_mounts_shared_outside(&t, "/var/lib/c/rootfs"), "/ and /sys are shared");
+  ok(!storage_mounts_shared_outside(&t, "/"), "nothing outside /");
 
   /* ancestors (/, /var) and the root and below stay; deepest first, the
    * upper of two stacked mounts first; rootfsx and rootfs2 are siblings */
@@ -66,6 +69,12 @@ int main(void)
       ok(storage_mountinfo_parse(bad[i], &t, &e) < 0 && e, "malformed input %zu refused", i);
       berth_error_free(&e);
     }
+  static const char inside_only[] = "22 1 254:0 / / rw - ext4 /dev/vda rw\n"
+                                    "23 22 0:21 / /r rw shared:3 - tmpfs t rw\n"
+                                    "24 22 0:22 / /x rw master:4 - tmpfs t rw\n";
+  is_int(storage_mountinfo_parse(inside_only, &t, &err), 0, "parse");
+  ok(!storage_mounts_shared_outside(&t, "/r"), "a shared mount inside the root and a slave outside");
+  storage_mount_table_free(&t);
   is_int(storage_mountinfo_parse("", &t, &err), 0, "empty text");
   is_int(t.n, 0, "no entries");
   storage_mount_table_free(&t);
