@@ -580,15 +580,17 @@ static int read_mount_table(int mountinfo_fd, struct storage_mount_table *t, ber
   return 0;
 }
 
-/* One round of detaching, deepest first. EINVAL: not (or no longer) a
- * mount point at that path, or locked by a user namespace. */
+/* One round of detaching the top of each subtree outside the rootfs (one
+ * unmount takes a whole subtree, and each costs an RCU grace period).
+ * EINVAL: not (or no longer) a mount point at that path, or locked by a
+ * user namespace. */
 static int detach_round(int mountinfo_fd, const char *rootfs, bool *progress, berth_error_t *err)
 {
   _cleanup_(storage_mount_table_free) struct storage_mount_table t = { 0 };
   if (read_mount_table(mountinfo_fd, &t, err) < 0)
     return berth_error_ret(*err);
   _cleanup_free_ size_t *idx = NULL;
-  size_t n = storage_mounts_outside(&t, rootfs, &idx);
+  size_t n = storage_mounts_outside_tops(&t, rootfs, &idx);
   *progress = false;
   for (size_t i = 0; i < n; i++)
     {
@@ -668,8 +670,8 @@ static int detach_outside_rootfs(const char *rootfs, berth_error_t *err)
     return berth_fail_sys(err, "open /proc/self/mountinfo");
   if (stop_umount_propagation(fd, rootfs, err) < 0)
     return berth_error_ret(*err);
-  /* a mount shadowed by another at the same path goes with the lower one,
-   * in the same round or the next; the cap is only a guard */
+  /* umount2() on a path reaches the topmost of a stack of mounts: the one
+   * below is detached in the next round; the cap is only a guard */
   bool progress = true;
   for (int round = 0; progress && round < 64; round++)
     if (detach_round(fd, rootfs, &progress, err) < 0)

@@ -185,6 +185,32 @@ size_t storage_mounts_outside(const struct storage_mount_table *t, const char *r
   return n;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+  int x = *(const int *) a, y = *(const int *) b;
+  return x < y ? -1 : x > y;
+}
+
+size_t storage_mounts_outside_tops(const struct storage_mount_table *t, const char *root,
+                                   size_t **out)
+{
+  size_t n = storage_mounts_outside(t, root, out);
+  if (n == 0)
+    return 0;
+  _cleanup_free_ int *ids = xcalloc(n, sizeof *ids);
+  for (size_t i = 0; i < n; i++)
+    ids[i] = t->entries[(*out)[i]].id;
+  qsort(ids, n, sizeof *ids, cmp_int);
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      int parent = t->entries[(*out)[i]].parent_id;
+      if (!bsearch(&parent, ids, n, sizeof *ids, cmp_int))
+        (*out)[kept++] = (*out)[i];
+    }
+  return kept;
+}
+
 bool storage_mounts_shared_outside(const struct storage_mount_table *t, const char *root)
 {
   for (size_t i = 0; i < t->n; i++)

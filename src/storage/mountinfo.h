@@ -35,6 +35,13 @@ void storage_mount_table_free(struct storage_mount_table *t);
  * parent before its own turn. Returns the count; *out is NULL when 0. */
 size_t storage_mounts_outside(const struct storage_mount_table *t, const char *root, size_t **out);
 
+/* Of those, the ones whose parent is not listed: the top of each subtree
+ * outside root, in the same order (*out NULL when 0). Detaching one
+ * (MNT_DETACH) takes its subtree along, a mount stacked on it included,
+ * but umount2() on its mount point reaches the topmost of a stack first. */
+size_t storage_mounts_outside_tops(const struct storage_mount_table *t, const char *root,
+                                   size_t **out);
+
 /* Whether a mount that is not `root` nor below it (an ancestor or one that
  * storage_mounts_outside lists) is shared: unmounting below a shared
  * mount propagates to its peers. */

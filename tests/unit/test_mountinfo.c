@@ -19,10 +19,13 @@ static const char sample[] =
   "32 22 0:34 / /with\\040space rw - fuse.my\\040fs src rw\n"
   "33 22 0:35 / /var/lib/c/rootfsx rw - tmpfs tmpfs rw\n";
 
-static void outside_of(const struct storage_mount_table *t, const char *root, const char *want)
+static void outside_of_with(size_t (*fn)(const struct storage_mount_table *, const char *,
+                                          size_t **),
+                            const struct storage_mount_table *t, const char *root,
+                            const char *want)
 {
   _cleanup_free_ size_t *idx = NULL;
-  size_t n = storage_mounts_outside(t, root, &idx);
+  size_t n = fn(t, root, &idx);
   _cleanup_free_ char *got = xstrdup("");
   for (size_t i = 0; i < n; i++)
     {
@@ -31,6 +34,17 @@ static void outside_of(const struct storage_mount_table *t, const char *root, co
       got = next;
     }
   is_str(got, want, "outside %s", root);
+}
+
+static void outside_of(const struct storage_mount_table *t, const char *root, const char *want)
+{
+  outside_of_with(storage_mounts_outside, t, root, want);
+}
+
+static void tops_outside_of(const struct storage_mount_table *t, const char *root,
+                            const char *want)
+{
+  outside_of_with(storage_mounts_outside_tops, t, root, want);
 }
 
 int main(void)
@@ -54,6 +68,11 @@ int main(void)
   outside_of(&t, "/var/lib/c/rootfs", "33 29 25 31 30 32 24 23");
   outside_of(&t, "/", "");
   outside_of(&t, "/sys", "28 33 29 27 31 30 32 26 23");
+  /* the tops only: 25 goes with /sys (24), the upper /dev/shm (31) with
+   * the lower (30), rootfs2 (29) and rootfsx (33) hang off an ancestor */
+  tops_outside_of(&t, "/var/lib/c/rootfs", "33 29 30 32 24 23");
+  tops_outside_of(&t, "/sys", "33 30 32 26 23"); /* 33 hangs off / itself */
+  tops_outside_of(&t, "/", "");
   storage_mount_table_free(&t);
 
   static const char *const bad[] = {
