@@ -228,6 +228,26 @@ static int resolve_rootfs(const char *bundle, const struct spec_config *c, char 
   return 0;
 }
 
+/* Joining the caller's own mount namespace (or its init's) would build
+ * the rootfs in it: the propagation of /, pivot_root and the unmount of
+ * the old root would hit every process there. Leaving the "mount" entry
+ * out shares the caller's mounts safely (chroot only, rootfs.c). */
+static int check_mountns_not_callers(int fd, const char *path, berth_error_t *err)
+{
+  static const char *const callers[] = { "/proc/self/ns/mnt", "/proc/1/ns/mnt" };
+  struct stat joined, st;
+  if (fstat(fd, &joined) < 0)
+    return berth_fail_sys(err, ".linux.namespaces: mount namespace path %s", path);
+  for (size_t i = 0; i < ARRAY_SIZE(callers); i++)
+    if (stat(callers[i], &st) == 0 && st.st_dev == joined.st_dev && st.st_ino == joined.st_ino)
+      return berth_fail(err, EINVAL,
+                        ".linux.namespaces: mount namespace path %s is the caller's own (%s): the "
+                        "rootfs would be set up in it; leave the \"mount\" entry out to share "
+                        "the caller's mounts",
+                        path, callers[i]);
+  return 0;
+}
+
 /* Open every namespace given by path and check it is one of that type;
  * the init setns()es them (the pid namespace is joined here). */
 static int open_namespace_paths(const struct spec_config *c, int fds[SPEC_NS_COUNT], berth_error_t *err)
@@ -257,6 +277,8 @@ static int open_namespace_paths(const struct spec_config *c, int fds[SPEC_NS_COU
         return berth_fail_sys(err, ".linux.namespaces: %s namespace path %s is not a namespace", name, ns->path);
       if (type != type_flags[ns->type])
         return berth_fail(err, EINVAL, ".linux.namespaces: %s is not a %s namespace", ns->path, name);
+      if (ns->type == SPEC_NS_MOUNT && check_mountns_not_callers(fd, ns->path, err) < 0)
+        return -1;
     }
   return 0;
 }

@@ -54,7 +54,8 @@ int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err);
  * are refused here, naming the field (create checks this up front). */
 int rootfs_check_without_mountns(const struct spec_config *c, berth_error_t *err);
 
-/* Step 4: pivot_root (or MS_MOVE + chroot with no_pivot), hostname,
+/* Step 4: pivot_root (or, with no_pivot, MS_MOVE + chroot after the old
+ * root's other mounts are detached; chroot only with no_mountns), hostname,
  * domainname and sysctl (validated against the namespaces the container
  * owns; before readonlyPaths make /proc/sys read-only, runc's order),
  * maskedPaths, readonlyPaths, root.readonly; cwd is "/" afterwards. */

@@ -232,3 +232,17 @@ no_mountns_bundle() {
   assert_no_leftovers "$ID"
   [ "$(grep -c "$USERNS_DIR" /proc/self/mountinfo)" = 0 ]
 }
+
+@test "a mount namespace path naming the caller's own namespace is refused, the caller's mounts untouched" {
+  # never /proc/1/ns/mnt here: on a broken berth that would be this machine's
+  no_mountns_bundle 'echo RAN'
+  bundle_edit "$B" '.linux.namespaces += [{"type": "mount", "path": "/proc/self/ns/mnt"}]'
+  export ID B
+  in_throwaway_ns '"$BERTH" --root "$BERTH_ROOT" run --bundle "$B" "$ID"'
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"mount namespace path /proc/self/ns/mnt is the caller's own"* ]]
+  [[ "$output" != *RAN* ]]
+  cmp "$T/mi_before" "$T/mi_after"
+  assert_no_leftovers "$ID"
+}
