@@ -229,6 +229,26 @@ static int resolve_rootfs(const char *bundle, const struct spec_config *c, char 
   return 0;
 }
 
+/* Joining the caller's own mount namespace (or its init's) would build
+ * the rootfs in it: the propagation of /, pivot_root and the unmount of
+ * the old root would hit every process there. Leaving the "mount" entry
+ * out shares the caller's mounts safely (chroot only, rootfs.c). */
+static int check_mountns_not_callers(int fd, const char *path, berth_error_t *err)
+{
+  static const char *const callers[] = { "/proc/self/ns/mnt", "/proc/1/ns/mnt" };
+  struct stat joined, st;
+  if (fstat(fd, &joined) < 0)
+    return berth_fail_sys(err, ".linux.namespaces: mount namespace path %s", path);
+  for (size_t i = 0; i < ARRAY_SIZE(callers); i++)
+    if (stat(callers[i], &st) == 0 && st.st_dev == joined.st_dev && st.st_ino == joined.st_ino)
+      return berth_fail(err, EINVAL,
+                        ".linux.namespaces: mount namespace path %s is the caller's own (%s): the "
+                        "rootfs would be set up in it; leave the \"mount\" entry out to share "
+                        "the caller's mounts",
+                        path, callers[i]);
+  return 0;
+}
+
 /* Open every namespace given by path and check it is one of that type;
  * the init setns()es them (the pid namespace is joined here). */
 static int open_namespace_paths(const struct spec_config *c, int fds[SPEC_NS_COUNT], berth_error_t *err)
@@ -258,6 +278,8 @@ static int open_namespace_paths(const struct spec_config *c, int fds[SPEC_NS_COU
         return berth_fail_sys(err, ".linux.namespaces: %s namespace path %s is not a namespace", name, ns->path);
       if (type != type_flags[ns->type])
         return berth_fail(err, EINVAL, ".linux.namespaces: %s is not a %s namespace", ns->path, name);
+      if (ns->type == SPEC_NS_MOUNT && check_mountns_not_callers(fd, ns->path, err) < 0)
+        return -1;
     }
   return 0;
 }
@@ -748,6 +770,7 @@ static void spawn_setup_ctx(struct spawn *sp, struct lifecycle *l, const char *i
   ctx->no_pivot = o->no_pivot;
   ctx->new_userns = ns_is_new(c, SPEC_NS_USER);
   ctx->new_mountns = ns_is_new(c, SPEC_NS_MOUNT);
+  ctx->no_mountns = !ns_is_set(c, SPEC_NS_MOUNT);
   ctx->new_netns = ns_is_new(c, SPEC_NS_NETWORK);
   ctx->new_utsns = ns_is_new(c, SPEC_NS_UTS);
   ctx->new_ipcns = ns_is_new(c, SPEC_NS_IPC);
@@ -898,6 +921,8 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
   _cleanup_(storage_overlay_freep) struct storage_overlay *overlay = NULL;
   if (overlay_plan(l->config, g->root, &overlay, err) < 0)
     return -1;
+  if (!ns_is_set(l->config, SPEC_NS_MOUNT) && rootfs_check_without_mountns(l->config, err) < 0)
+    return berth_wrap(err, "%s", config_path);
   if (overlay)
     rootfs = xasprintf("%s/%s/rootfs", g->root, id); /* made and resolved by overlay_prepare */
   else if (resolve_rootfs(bundle, l->config, &rootfs, err) < 0)

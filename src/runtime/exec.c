@@ -321,12 +321,39 @@ struct exec_child
   struct seccomp_program *seccomp; /* compiled by the parent, or NULL */
 };
 
+/* Without a mount namespace of its own the container is only a chroot
+ * (rootfs.c): the exec'd process gets the init's root, not the caller's.
+ * The pidfd check makes sure the root opened is the init's, not that of a
+ * process that reused its pid. */
+static int open_init_root(const struct exec_child *a, berth_error_t *err)
+{
+  _cleanup_free_ char *path = xasprintf("/proc/%d/root", (int) a->init_pid);
+  _cleanup_close_ int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return berth_fail_sys(err, "open the container's root %s", path);
+  if (a->init_pidfd >= 0 && syscall(SYS_pidfd_send_signal, a->init_pidfd, 0, NULL, 0) < 0)
+    return berth_fail_sys(err, "the container's init is gone");
+  return steal_fd(&fd);
+}
+
+static int chroot_to(int root_fd, berth_error_t *err)
+{
+  if (fchdir(root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+    return berth_fail_sys(err, "chroot into the container's root");
+  return 0;
+}
+
 static int exec_child_prepare(struct exec_child *a, char **exec_path, berth_error_t *err)
 {
   int32_t host_pid;
   if (sync_expect(a->sync_fd, SYNC_GO, &host_pid, err) < 0)
     return berth_wrap(err, "wait for the runtime");
+  _cleanup_close_ int root_fd = -1;
+  if (!spec_find_namespace(a->config, SPEC_NS_MOUNT) && (root_fd = open_init_root(a, err)) < 0)
+    return -1;
   if (join_namespaces(a->init_pidfd, a->init_pid, a->ns_flags, err) < 0)
+    return -1;
+  if (root_fd >= 0 && chroot_to(root_fd, err) < 0)
     return -1;
   /* not the caller's session keyring (the host's keys) */
   if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)

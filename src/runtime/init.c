@@ -199,7 +199,7 @@ static int init_prepare(struct init_args *a, char **exec_path, berth_error_t *er
   if (a->ctx.process->terminal)
     {
       int fd = steal_fd(&a->console_fd);
-      if (console_setup(a->ctx.process, fd, true, err) < 0)
+      if (console_setup(a->ctx.process, fd, !a->ctx.no_mountns, err) < 0)
         return -1;
     }
   if (process_apply_container(&a->ctx, err) < 0)

@@ -34,6 +34,7 @@ struct init_ctx
   bool no_pivot;
   bool new_userns;    /* the container owns a new user namespace */
   bool new_mountns;
+  bool no_mountns;    /* no "mount" entry: the caller's mounts, chroot only */
   bool new_netns;
   bool new_utsns;
   bool new_ipcns;
@@ -48,7 +49,13 @@ struct init_ctx
  * default devices and linux.devices, /dev symlinks, /dev/ptmx. */
 int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err);
 
-/* Step 4: pivot_root (or MS_MOVE + chroot with no_pivot), hostname,
+/* Without a mount namespace of the container's own nothing is mounted
+ * and the process is only chrooted: the fields that would need a mount
+ * are refused here, naming the field (create checks this up front). */
+int rootfs_check_without_mountns(const struct spec_config *c, berth_error_t *err);
+
+/* Step 4: pivot_root (or, with no_pivot, MS_MOVE + chroot after the old
+ * root's other mounts are detached; chroot only with no_mountns), hostname,
  * domainname and sysctl (validated against the namespaces the container
  * owns; before readonlyPaths make /proc/sys read-only, runc's order),
  * maskedPaths, readonlyPaths, root.readonly; cwd is "/" afterwards. */

@@ -16,6 +16,7 @@
 
 #include "runtime/init.h"
 #include "runtime/linux.h"
+#include "storage/mountinfo.h"
 #include "storage/overlay.h"
 #include "storage/procfs.h"
 #include "storage/storage.h"
@@ -498,8 +499,63 @@ static int mount_overlay_root(const struct init_ctx *ctx, berth_error_t *err)
   return storage_overlay_mount(o, "config.json", err);
 }
 
+/* a missing cwd is created now, as runc does, before / may turn read-only */
+static int create_cwd(const struct init_ctx *ctx, int root_fd, berth_error_t *err)
+{
+  const char *cwd = ctx->process ? ctx->process->cwd : NULL;
+  if (!cwd || !*cwd)
+    return 0;
+  _cleanup_close_ int cwd_fd = storage_mkdir_in_root(root_fd, cwd, 0755, err);
+  if (cwd_fd < 0)
+    return berth_wrap(err, ".process.cwd %s", cwd);
+  return 0;
+}
+
+/* ------------------------------------------------------------ no mount namespace */
+
+int rootfs_check_without_mountns(const struct spec_config *c, berth_error_t *err)
+{
+  const struct spec_linux *l = c->linux_;
+  const char *field = NULL;
+  if (c->n_mounts)
+    field = ".mounts";
+  else if (c->root && c->root->readonly)
+    field = ".root.readonly";
+  else if (l && l->n_masked_paths)
+    field = ".linux.maskedPaths";
+  else if (l && l->n_readonly_paths)
+    field = ".linux.readonlyPaths";
+  else if (l && l->n_devices)
+    field = ".linux.devices";
+  else if (l && l->rootfs_propagation && *l->rootfs_propagation)
+    field = ".linux.rootfsPropagation";
+  else if (l && l->n_sysctl)
+    field = ".linux.sysctl"; /* written through a /proc only a mount gives */
+  if (!field)
+    return 0;
+  return berth_fail(err, 0,
+                    "%s: needs a mount namespace of the container's own (.linux.namespaces has no "
+                    "\"mount\" entry, so the container shares the caller's mounts and berth only "
+                    "chroots into root.path)",
+                    field);
+}
+
+/* The caller's mounts are everyone's: no propagation change, no bind, no
+ * devices, no pivot_root later; only the cwd is made. */
+static int prepare_without_mountns(const struct init_ctx *ctx, berth_error_t *err)
+{
+  if (rootfs_check_without_mountns(ctx->config, err) < 0)
+    return berth_error_ret(*err);
+  _cleanup_close_ int root_fd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return berth_fail_sys(err, "open rootfs %s", ctx->rootfs);
+  return create_cwd(ctx, root_fd, err);
+}
+
 int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err)
 {
+  if (ctx->no_mountns)
+    return prepare_without_mountns(ctx, err);
   enum storage_propagation prop;
   if (root_propagation(ctx, &prop, err) < 0)
     return berth_error_ret(*err);
@@ -534,14 +590,8 @@ int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err)
                         c->mounts[i].type ? c->mounts[i].type : "bind",
                         c->mounts[i].destination ? c->mounts[i].destination : "");
 
-  /* a missing cwd is created now, as runc does, before / may turn read-only */
-  const char *cwd = ctx->process ? ctx->process->cwd : NULL;
-  if (cwd && *cwd)
-    {
-      _cleanup_close_ int cwd_fd = storage_mkdir_in_root(root_fd, cwd, 0755, err);
-      if (cwd_fd < 0)
-        return berth_wrap(err, ".process.cwd %s", cwd);
-    }
+  if (create_cwd(ctx, root_fd, err) < 0)
+    return berth_error_ret(*err);
 
   if (!dev_is_bind_mounted(c) && devices_setup(ctx, root_fd, err) < 0)
     return berth_error_ret(*err);
@@ -557,7 +607,130 @@ int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err)
   return 0;
 }
 
+/* ------------------------------------------------------------ --no-pivot */
+
+static int read_mount_table(int mountinfo_fd, struct storage_mount_table *t, berth_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  size_t len;
+  if (lseek(mountinfo_fd, 0, SEEK_SET) < 0)
+    return berth_fail_sys(err, "rewind /proc/self/mountinfo");
+  if (read_all_fd(mountinfo_fd, 64u << 20, &text, &len, err) < 0
+      || storage_mountinfo_parse(text, t, err) < 0)
+    return berth_wrap(err, "/proc/self/mountinfo");
+  return 0;
+}
+
+/* One round of detaching the top of each subtree outside the rootfs (one
+ * unmount takes a whole subtree, and each costs an RCU grace period).
+ * EINVAL: not (or no longer) a mount point at that path, or locked by a
+ * user namespace. */
+static int detach_round(int mountinfo_fd, const char *rootfs, bool *progress, berth_error_t *err)
+{
+  _cleanup_(storage_mount_table_free) struct storage_mount_table t = { 0 };
+  if (read_mount_table(mountinfo_fd, &t, err) < 0)
+    return berth_error_ret(*err);
+  _cleanup_free_ size_t *idx = NULL;
+  size_t n = storage_mounts_outside_tops(&t, rootfs, &idx);
+  *progress = false;
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *mp = t.entries[idx[i]].mountpoint;
+      if (umount2(mp, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+        *progress = true;
+      else if (errno != EINVAL && errno != EPERM && errno != ENOENT)
+        return berth_fail_sys(err, "detach %s (outside the rootfs, --no-pivot)", mp);
+    }
+  return 0;
+}
+
+static bool reveals_kernel_state(const char *fstype)
+{
+  return str_eq(fstype, "proc") || str_eq(fstype, "sysfs");
+}
+
+/* What a user namespace locked stays, under an empty read-only tmpfs; a
+ * procfs or sysfs that can be neither detached nor covered is an error. */
+static int cover_remaining(int mountinfo_fd, const char *rootfs, berth_error_t *err)
+{
+  _cleanup_(storage_mount_table_free) struct storage_mount_table t = { 0 };
+  if (read_mount_table(mountinfo_fd, &t, err) < 0)
+    return berth_error_ret(*err);
+  _cleanup_free_ size_t *idx = NULL;
+  size_t n = storage_mounts_outside(&t, rootfs, &idx);
+  const unsigned long flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  for (size_t i = 0; i < n; i++)
+    {
+      const struct storage_mount_entry *e = &t.entries[idx[i]];
+      struct stat st;
+      int why = 0;
+      if (lstat(e->mountpoint, &st) < 0)
+        why = errno;
+      else if (!S_ISDIR(st.st_mode))
+        why = ENOTDIR;
+      else if (mount("tmpfs", e->mountpoint, "tmpfs", flags, "mode=0") < 0)
+        why = errno;
+      if (why == 0)
+        continue;
+      if (reveals_kernel_state(e->fstype))
+        return berth_fail(err, why,
+                          "%s on %s (outside the rootfs, --no-pivot): cannot detach or cover it",
+                          e->fstype, e->mountpoint);
+      berth_log_debug("--no-pivot: %s on %s left in place: %s", e->fstype, e->mountpoint,
+                      strerror(why));
+    }
+  return 0;
+}
+
+/* An unmount propagates to the peers of the unmounted mount's parent: with
+ * a shared rootfsPropagation the old root still shares mounts with the
+ * caller, and detaching ours would unmount the caller's. Make it all a
+ * slave first (only then: this makes the rootfs's mounts slaves too; the
+ * propagation asked for is applied to the new / after the chroot). */
+static int stop_umount_propagation(int mountinfo_fd, const char *rootfs, berth_error_t *err)
+{
+  _cleanup_(storage_mount_table_free) struct storage_mount_table t = { 0 };
+  if (read_mount_table(mountinfo_fd, &t, err) < 0)
+    return berth_error_ret(*err);
+  if (!storage_mounts_shared_outside(&t, rootfs))
+    return 0;
+  if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return berth_fail_sys(err, "make the old root a slave (--no-pivot)");
+  return 0;
+}
+
+/* MS_MOVE + chroot keeps the old root in this mount namespace. A host
+ * procfs or sysfs left there makes a fresh procfs or sysfs "already
+ * visible" to a user namespace the container creates (the kernel's
+ * mount_too_revealing check), which could then mount one without the
+ * masked and read-only paths. Detach everything the rootfs does not sit on. */
+static int detach_outside_rootfs(const char *rootfs, berth_error_t *err)
+{
+  _cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return berth_fail_sys(err, "open /proc/self/mountinfo");
+  if (stop_umount_propagation(fd, rootfs, err) < 0)
+    return berth_error_ret(*err);
+  /* umount2() on a path reaches the topmost of a stack of mounts: the one
+   * below is detached in the next round; the cap is only a guard */
+  bool progress = true;
+  for (int round = 0; progress && round < 64; round++)
+    if (detach_round(fd, rootfs, &progress, err) < 0)
+      return berth_error_ret(*err);
+  return cover_remaining(fd, rootfs, err);
+}
+
 /* ------------------------------------------------------------ finish */
+
+/* No mount namespace of our own: only chroot (the mounts are the caller's) */
+static int chroot_only(const struct init_ctx *ctx, berth_error_t *err)
+{
+  if (chroot(".") < 0)
+    return berth_fail_sys(err, "chroot to the rootfs %s", ctx->rootfs);
+  if (chdir("/") < 0)
+    return berth_fail_sys(err, "chdir /");
+  return 0;
+}
 
 static int enter_root(const struct init_ctx *ctx, berth_error_t *err)
 {
@@ -566,8 +739,12 @@ static int enter_root(const struct init_ctx *ctx, berth_error_t *err)
     return berth_fail_sys(err, "open rootfs %s", ctx->rootfs);
   if (fchdir(new_root) < 0)
     return berth_fail_sys(err, "chdir to the rootfs %s", ctx->rootfs);
+  if (ctx->no_mountns)
+    return chroot_only(ctx, err);
   if (ctx->no_pivot)
     {
+      if (detach_outside_rootfs(ctx->rootfs, err) < 0)
+        return berth_error_ret(*err);
       if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
         return berth_fail_sys(err, "move the rootfs %s to /", ctx->rootfs);
       if (chroot(".") < 0)

@@ -26,3 +26,10 @@ check_PROGRAMS += tests/unit/test_procfs
 tests_unit_test_procfs_SOURCES = tests/unit/test_procfs.c tests/unit/tap.h
 tests_unit_test_procfs_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_procfs
+
+# mountinfo table and the mounts outside a root (--no-pivot detaches them)
+libberth_a_SOURCES += src/storage/mountinfo.h src/storage/mountinfo.c
+check_PROGRAMS += tests/unit/test_mountinfo
+tests_unit_test_mountinfo_SOURCES = tests/unit/test_mountinfo.c tests/unit/tap.h
+tests_unit_test_mountinfo_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_mountinfo

@@ -17,6 +17,8 @@
 #define ATIME_FLAGS (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)
 /* the flags a bind remount may carry (MS_REMOUNT|MS_BIND changes only these) */
 #define REMOUNT_KEEP (ATTR_FLAGS | ATIME_FLAGS)
+/* what a recursive bind also gives every submount: only restrictions */
+#define RECURSIVE_RESTRICT (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 static void ms_to_attr(unsigned long flags, struct mount_attr *a)
 {
@@ -163,6 +165,9 @@ static int bind_legacy(const char *src_path, int src_fd, int tfd, const char *ta
     return berth_error_ret(*err);
   if (storage_remount_flags(top, flags, false, err) < 0)
     return berth_wrap(err, "remount %s", target);
+  if (recursive && (flags & RECURSIVE_RESTRICT)
+      && storage_remount_flags(top, flags & RECURSIVE_RESTRICT, true, err) < 0)
+    return berth_wrap(err, "remount the submounts of %s", target);
   return 0;
 }
 
@@ -193,6 +198,16 @@ int storage_bind_fd(const char *src_path, int src_fd, int tfd, const char *targe
       if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
         return berth_fail_sys(err, "bind %s on %s: set attributes", src_path ? src_path : "fd",
                               target);
+    }
+  if (recursive && (flags & RECURSIVE_RESTRICT))
+    {
+      /* a submount left writable (or suid, dev, exec) under a ro rbind
+       * would be a way around the restriction */
+      struct mount_attr attr = { 0 };
+      ms_to_attr(flags & RECURSIVE_RESTRICT, &attr);
+      if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+        return berth_fail_sys(err, "bind %s on %s: set attributes on the submounts",
+                              src_path ? src_path : "fd", target);
     }
 
   if (move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)

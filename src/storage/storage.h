@@ -117,10 +117,13 @@ int storage_mount_fs(const char *source, int target_fd, const char *type, unsign
 /* Bind src (a path, or src_fd >= 0 when src_path is NULL) onto the
  * existing `target` resolved beneath root_fd, recursively when `recursive`.
  * `flags` may hold MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC and atime
- * flags: they apply to the new top mount only (like runc; rro and friends
- * are storage_set_recursive_attr's job) and are set before the mount is
- * attached where the kernel has mount_setattr, else by a remount that keeps
- * the flags the kernel locked. */
+ * flags: they apply to the new top mount and, for a recursive bind, the
+ * restricting ones (ro, nosuid, nodev, noexec) to every submount too (a
+ * writable submount under an "rbind,ro" would defeat it); atime flags stay
+ * on the top mount (rnoatime and friends are storage_set_recursive_attr's
+ * job). They are set before the mount is attached where the kernel has
+ * mount_setattr, else by a remount that keeps the flags the kernel locked
+ * (a recursive one then fails with ENOSYS: Linux < 5.12). */
 int storage_bind(const char *src_path, int src_fd, int root_fd, const char *target, bool recursive,
                  unsigned long flags, berth_error_t *err);
 

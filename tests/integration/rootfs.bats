@@ -137,7 +137,7 @@ mount_opts() {
   [ "${lines[0]}" = data ]
   [ "${lines[1]}" = data ]
   [[ "$(mount_opts /mnt)" == ro,nosuid,* ]]
-  [[ "$(mount_opts /mnt/sub)" == rw,* ]]   # ro is not recursive, like runc
+  [[ "$(mount_opts /mnt/sub)" == ro,nosuid,* ]]   # an rbind's ro/nosuid/nodev/noexec reach every submount
   [[ "$(mount_opts /rro)" == ro,* ]]
   [[ "$(mount_opts /rro/sub)" == ro,* ]]   # rro is
   [[ "$(mount_opts /etc/bound)" == ro,* ]]
