@@ -75,11 +75,9 @@ int cgroup_apply_resources(struct berth_cgroup *cg, const struct spec_resources 
 /* What the caller knows beyond linux.resources. */
 struct cgroup_apply_options
 {
-  /* linux.devices: each node is allowed (rwm) after the rules, so the
-   * nodes the runtime creates in /dev stay usable */
-  const struct spec_device *devices;
-  size_t n_devices;
-  /* create: apply the device rules even when r is NULL or has none
+  /* linux.devices gets no rule of its own: a node is opened with the access
+   * linux.resources.devices (or the default list) gives it, as runc does.
+   * create: apply the device rules even when r is NULL or has none
    * (default deny + the spec's default devices), as runc does */
   bool devices_always;
 };

@@ -9,7 +9,7 @@
 #include "cgroups/resources.h"
 #include "util/util.h"
 
-/* linux.devices major/minor fit the kernel's dev_t (12 and 20 bits) */
+/* a rule's major/minor fit the kernel's dev_t (12 and 20 bits) */
 #define DEV_MAJOR_MAX 0xfff
 #define DEV_MINOR_MAX 0xfffff
 
@@ -95,7 +95,6 @@ static const struct cgroup_dev_rule default_rules[] = {
 };
 
 int cgroup_dev_rules_build(const struct spec_device_cgroup *rules, size_t n_rules,
-                           const struct spec_device *devices, size_t n_devices,
                            struct cgroup_dev_rules *out, berth_error_t *err)
 {
   struct cgroup_dev_rules r = { 0 };
@@ -111,20 +110,6 @@ int cgroup_dev_rules_build(const struct spec_device_cgroup *rules, size_t n_rule
     }
   for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
     rules_add(&r, default_rules[i]);
-  for (size_t i = 0; i < n_devices; i++)
-    {
-      const struct spec_device *d = &devices[i];
-      char type = str_eq(d->type, "b") ? 'b' : str_eq(d->type, "c") || str_eq(d->type, "u") ? 'c' : 0;
-      if (type == 0)
-        continue; /* a fifo: not a device the cgroup controls */
-      if (d->major < 0 || d->major > DEV_MAJOR_MAX || d->minor < 0 || d->minor > DEV_MINOR_MAX)
-        {
-          cgroup_dev_rules_clear(&r);
-          return berth_fail(err, EINVAL, ".linux.devices[%zu]: major/minor %" PRId64 ":%" PRId64
-                            " out of range", i, d->major, d->minor);
-        }
-      rules_add(&r, (struct cgroup_dev_rule) { type, d->major, d->minor, CGROUP_DEV_RWM, true });
-    }
   *out = r;
   return 0;
 }
@@ -386,8 +371,7 @@ int cgroup_dev_state_for(const struct spec_resources *r, const struct cgroup_app
   if (!*applies)
     return 0;
   struct cgroup_dev_rules rules = { 0 };
-  if (cgroup_dev_rules_build(r ? r->devices : NULL, n_rules, o ? o->devices : NULL,
-                             o ? o->n_devices : 0, &rules, err) < 0)
+  if (cgroup_dev_rules_build(r ? r->devices : NULL, n_rules, &rules, err) < 0)
     return -1;
   cgroup_dev_emulate(&rules, out);
   cgroup_dev_rules_clear(&rules);

@@ -782,10 +782,8 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
     {
       if (cgroup_create(l->state->cgroup_path, &l->cg, err) < 0)
         return -1;
-      /* device rules always (default deny), with linux.devices allowed */
-      struct cgroup_apply_options ao = { .devices_always = true };
-      if (c->linux_)
-        ao = (struct cgroup_apply_options) { c->linux_->devices, c->linux_->n_devices, true };
+      /* device rules always (default deny): linux.resources.devices and the defaults */
+      const struct cgroup_apply_options ao = { .devices_always = true };
       if (cgroup_apply_resources_with(l->cg, c->linux_ ? c->linux_->resources : NULL, &ao, err) < 0)
         return -1;
     }
