@@ -26,6 +26,10 @@ int cgroup_detect_mode(enum cgroup_mode *out, berth_error_t *err);
  * Rejects ".." components. Returns a malloc'ed normalised path. */
 int cgroup_resolve_path(const char *cgroups_path, const char *id, char **out, berth_error_t *err);
 
+/* Whether the host has the controller (v1: a mounted hierarchy with it;
+ * v2: listed in the root's cgroup.controllers), e.g. "hugetlb". */
+int cgroup_host_has_controller(const char *controller, bool *has, berth_error_t *err);
+
 struct berth_cgroup; /* opaque */
 
 /* Create the cgroup (parents as needed; v2: controllers enabled in each
