@@ -291,8 +291,8 @@ int create_options_set_preserve_fds(struct create_options *o, long long preserve
   return 0;
 }
 
-/* The fds the caller asked to preserve must exist so that our own fds
- * never land in 3..3+N-1 (they would leak into the container). */
+/* container.h. Filling a gap (with /dev/null, say) would hand the
+ * container a host file it can fchown. */
 int check_preserved_fds(int n, berth_error_t *err)
 {
   /* our log file must not be passed on as one of them */
