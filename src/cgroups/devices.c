@@ -80,7 +80,8 @@ static int spec_rule(const struct spec_device_cgroup *d, size_t i, struct cgroup
 
 /* The runtime-spec's default devices (config-linux.md, "Default Devices"),
  * the /dev/pts nodes behind /dev/ptmx, and mknod of any node as runc allows it
- * (opening one still needs a rule). */
+ * (opening one still needs a rule). Not c 5:1: the container's /dev/console
+ * is a pts bind, and 5:1 is the host's console. */
 static const struct cgroup_dev_rule default_rules[] = {
   { 'c', -1, -1, CGROUP_DEV_MKNOD, true }, { 'b', -1, -1, CGROUP_DEV_MKNOD, true },
   { 'c', 1, 3, CGROUP_DEV_RWM, true },     /* null */
@@ -89,7 +90,6 @@ static const struct cgroup_dev_rule default_rules[] = {
   { 'c', 1, 8, CGROUP_DEV_RWM, true },     /* random */
   { 'c', 1, 9, CGROUP_DEV_RWM, true },     /* urandom */
   { 'c', 5, 0, CGROUP_DEV_RWM, true },     /* tty */
-  { 'c', 5, 1, CGROUP_DEV_RWM, true },     /* console */
   { 'c', 5, 2, CGROUP_DEV_RWM, true },     /* ptmx */
   { 'c', 136, -1, CGROUP_DEV_RWM, true },  /* pts/N */
 };

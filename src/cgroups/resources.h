@@ -94,7 +94,7 @@ void cgroup_dev_state_clear(struct cgroup_dev_state *s);
 
 /* The rules for a container, in order: linux.resources.devices (validated,
  * errors name .linux.resources.devices[i]), then the runtime-spec's
- * default devices (null zero full random urandom tty console ptmx, the pts)
+ * default devices (null zero full random urandom tty ptmx, the pts)
  * and mknod of any node (what runc allows). Nothing else: a linux.devices
  * node gets only the access these rules give it (a node the engine allowed
  * "r" stays read-only). */

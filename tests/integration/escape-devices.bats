@@ -105,6 +105,20 @@ assert_read_only_device() {
   assert_no_leftovers "$ID"
 }
 
+@test "devices: berth's defaults do not include the host's console (c 5:1), even with CAP_MKNOD" {
+  make_bundle "$B" '.root.readonly = false | .process.capabilities |= with_entries(.value += ["CAP_MKNOD"])
+    | .process.args = ["sh", "-c", "mknod /dev/hostconsole c 5 1 || echo mknod-failed
+        (exec 5>/dev/hostconsole) 2>/dev/null && echo console-open || echo console-denied
+        (exec 5</dev/hostconsole) 2>/dev/null && echo console-read || echo console-read-denied
+        ls /dev/console 2>/dev/null || echo no-console"]'
+  run berth run --bundle "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = console-denied ]
+  [ "${lines[1]}" = console-read-denied ]
+  assert_no_leftovers "$ID"
+}
+
 @test "the init waiting for start holds no fd of the state root or the container directory" {
   detached create --bundle "$B" "$ID"
   [ "$status" -eq 0 ] || { echo "$output"; false; }
