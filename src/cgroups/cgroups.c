@@ -69,6 +69,29 @@ int cgroup_detect_mode(enum cgroup_mode *out, berth_error_t *err)
   return 0;
 }
 
+int cgroup_host_has_controller(const char *controller, bool *has, berth_error_t *err)
+{
+  *has = false;
+  if (discover_host(err) < 0)
+    return berth_error_ret(*err);
+  for (size_t i = 0; i < host_mounts.n && !*has; i++)
+    {
+      const struct cgroup_hierarchy *h = &host_mounts.h[i];
+      if (!h->v2)
+        {
+          *has = cgroup_controllers_have(h->controllers, controller);
+          continue;
+        }
+      _cleanup_free_ char *text = NULL;
+      size_t len;
+      _cleanup_error_ berth_error_t ignored = NULL;
+      _cleanup_free_ char *file = xasprintf("%s/cgroup.controllers", h->mount_point);
+      if (read_file_at(AT_FDCWD, file, CGROUP_FILE_MAX, &text, &len, &ignored) == 0)
+        *has = cgroup_controllers_text_has(text, controller);
+    }
+  return 0;
+}
+
 /* --------------------------------------------------------- cgroupfs helpers */
 
 int cgroup_fs_write(const char *dir, const char *file, const char *value, berth_error_t *err)

@@ -26,6 +26,10 @@ int cgroup_detect_mode(enum cgroup_mode *out, berth_error_t *err);
  * Rejects ".." components. Returns a malloc'ed normalised path. */
 int cgroup_resolve_path(const char *cgroups_path, const char *id, char **out, berth_error_t *err);
 
+/* Whether the host has the controller (v1: a mounted hierarchy with it;
+ * v2: listed in the root's cgroup.controllers), e.g. "hugetlb". */
+int cgroup_host_has_controller(const char *controller, bool *has, berth_error_t *err);
+
 struct berth_cgroup; /* opaque */
 
 /* Create the cgroup (parents as needed; v2: controllers enabled in each
@@ -75,11 +79,9 @@ int cgroup_apply_resources(struct berth_cgroup *cg, const struct spec_resources 
 /* What the caller knows beyond linux.resources. */
 struct cgroup_apply_options
 {
-  /* linux.devices: each node is allowed (rwm) after the rules, so the
-   * nodes the runtime creates in /dev stay usable */
-  const struct spec_device *devices;
-  size_t n_devices;
-  /* create: apply the device rules even when r is NULL or has none
+  /* linux.devices gets no rule of its own: a node is opened with the access
+   * linux.resources.devices (or the default list) gives it, as runc does.
+   * create: apply the device rules even when r is NULL or has none
    * (default deny + the spec's default devices), as runc does */
   bool devices_always;
 };

@@ -62,6 +62,8 @@ int cgroup_mode_from_mounts(const struct cgroup_mounts *m, enum cgroup_mode *out
 
 /* controller in a NULL-terminated list (NULL list: false) */
 bool cgroup_controllers_have(char *const *controllers, const char *controller);
+/* controller in a cgroup.controllers text ("cpu io memory\n") */
+bool cgroup_controllers_text_has(const char *text, const char *controller);
 
 /* The container's directory in one hierarchy. */
 struct cgroup_dir

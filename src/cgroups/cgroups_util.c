@@ -68,6 +68,20 @@ bool cgroup_controllers_have(char *const *controllers, const char *controller)
   return false;
 }
 
+bool cgroup_controllers_text_has(const char *text, const char *controller)
+{
+  size_t len = strlen(controller);
+  for (const char *p = text; *p;)
+    {
+      p += strspn(p, " \n");
+      size_t word = strcspn(p, " \n");
+      if (word == len && strncmp(p, controller, len) == 0)
+        return true;
+      p += word;
+    }
+  return false;
+}
+
 /* mountinfo escapes space, tab, newline and backslash as \ooo */
 static char *unescape_mountinfo(const char *s, size_t len)
 {

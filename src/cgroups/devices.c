@@ -9,7 +9,7 @@
 #include "cgroups/resources.h"
 #include "util/util.h"
 
-/* linux.devices major/minor fit the kernel's dev_t (12 and 20 bits) */
+/* a rule's major/minor fit the kernel's dev_t (12 and 20 bits) */
 #define DEV_MAJOR_MAX 0xfff
 #define DEV_MINOR_MAX 0xfffff
 
@@ -80,7 +80,8 @@ static int spec_rule(const struct spec_device_cgroup *d, size_t i, struct cgroup
 
 /* The runtime-spec's default devices (config-linux.md, "Default Devices"),
  * the /dev/pts nodes behind /dev/ptmx, and mknod of any node as runc allows it
- * (opening one still needs a rule). */
+ * (opening one still needs a rule). Not c 5:1: the container's /dev/console
+ * is a pts bind, and 5:1 is the host's console. */
 static const struct cgroup_dev_rule default_rules[] = {
   { 'c', -1, -1, CGROUP_DEV_MKNOD, true }, { 'b', -1, -1, CGROUP_DEV_MKNOD, true },
   { 'c', 1, 3, CGROUP_DEV_RWM, true },     /* null */
@@ -89,13 +90,11 @@ static const struct cgroup_dev_rule default_rules[] = {
   { 'c', 1, 8, CGROUP_DEV_RWM, true },     /* random */
   { 'c', 1, 9, CGROUP_DEV_RWM, true },     /* urandom */
   { 'c', 5, 0, CGROUP_DEV_RWM, true },     /* tty */
-  { 'c', 5, 1, CGROUP_DEV_RWM, true },     /* console */
   { 'c', 5, 2, CGROUP_DEV_RWM, true },     /* ptmx */
   { 'c', 136, -1, CGROUP_DEV_RWM, true },  /* pts/N */
 };
 
 int cgroup_dev_rules_build(const struct spec_device_cgroup *rules, size_t n_rules,
-                           const struct spec_device *devices, size_t n_devices,
                            struct cgroup_dev_rules *out, berth_error_t *err)
 {
   struct cgroup_dev_rules r = { 0 };
@@ -111,20 +110,6 @@ int cgroup_dev_rules_build(const struct spec_device_cgroup *rules, size_t n_rule
     }
   for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
     rules_add(&r, default_rules[i]);
-  for (size_t i = 0; i < n_devices; i++)
-    {
-      const struct spec_device *d = &devices[i];
-      char type = str_eq(d->type, "b") ? 'b' : str_eq(d->type, "c") || str_eq(d->type, "u") ? 'c' : 0;
-      if (type == 0)
-        continue; /* a fifo: not a device the cgroup controls */
-      if (d->major < 0 || d->major > DEV_MAJOR_MAX || d->minor < 0 || d->minor > DEV_MINOR_MAX)
-        {
-          cgroup_dev_rules_clear(&r);
-          return berth_fail(err, EINVAL, ".linux.devices[%zu]: major/minor %" PRId64 ":%" PRId64
-                            " out of range", i, d->major, d->minor);
-        }
-      rules_add(&r, (struct cgroup_dev_rule) { type, d->major, d->minor, CGROUP_DEV_RWM, true });
-    }
   *out = r;
   return 0;
 }
@@ -386,8 +371,7 @@ int cgroup_dev_state_for(const struct spec_resources *r, const struct cgroup_app
   if (!*applies)
     return 0;
   struct cgroup_dev_rules rules = { 0 };
-  if (cgroup_dev_rules_build(r ? r->devices : NULL, n_rules, o ? o->devices : NULL,
-                             o ? o->n_devices : 0, &rules, err) < 0)
+  if (cgroup_dev_rules_build(r ? r->devices : NULL, n_rules, &rules, err) < 0)
     return -1;
   cgroup_dev_emulate(&rules, out);
   cgroup_dev_rules_clear(&rules);

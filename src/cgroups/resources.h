@@ -94,11 +94,11 @@ void cgroup_dev_state_clear(struct cgroup_dev_state *s);
 
 /* The rules for a container, in order: linux.resources.devices (validated,
  * errors name .linux.resources.devices[i]), then the runtime-spec's
- * default devices (null zero full random urandom tty console ptmx, the pts)
- * and mknod of any node (what runc allows), then each linux.devices node
- * (rwm), so what the runtime creates in /dev stays usable. */
+ * default devices (null zero full random urandom tty ptmx, the pts)
+ * and mknod of any node (what runc allows). Nothing else: a linux.devices
+ * node gets only the access these rules give it (a node the engine allowed
+ * "r" stays read-only). */
 int cgroup_dev_rules_build(const struct spec_device_cgroup *rules, size_t n_rules,
-                           const struct spec_device *devices, size_t n_devices,
                            struct cgroup_dev_rules *out, berth_error_t *err);
 
 /* Apply rules in order from "deny all", as the v1 kernel does when they are

@@ -187,24 +187,12 @@ static int load_current(struct container *c, struct spec_resources **out, berth_
   return 0;
 }
 
-/* Apply all of r, its device rules only when with_devices: then with the
- * container's linux.devices allowed after them, as create did. */
-static int apply(struct container *c, struct berth_cgroup *cg, struct spec_resources *r, bool with_devices,
-                 berth_error_t *err)
+/* Apply all of r, its device rules only when with_devices (then, as at
+ * create, linux.resources.devices and the default devices only). */
+static int apply(struct berth_cgroup *cg, struct spec_resources *r, bool with_devices, berth_error_t *err)
 {
   if (with_devices)
-    {
-      _cleanup_(config_freep) struct spec_config *config = NULL;
-      if (load_config(c, &config, err) < 0)
-        return -1;
-      struct cgroup_apply_options o = { 0 };
-      if (config->linux_)
-        {
-          o.devices = config->linux_->devices;
-          o.n_devices = config->linux_->n_devices;
-        }
-      return cgroup_apply_resources_with(cg, r, &o, err);
-    }
+    return cgroup_apply_resources(cg, r, err);
   struct spec_device_cgroup *devices = r->devices;
   size_t n_devices = r->n_devices;
   r->devices = NULL;
@@ -249,7 +237,7 @@ static int update_container(const struct cg_target *t, const struct update_flags
   if (load_current(t->c, &current, err) < 0)
     return -1;
   spec_resources_merge(current, update);
-  if (apply(t->c, t->cg, current, with_devices, err) < 0)
+  if (apply(t->cg, current, with_devices, err) < 0)
     return -1;
   return store(t->c, current, err);
 }

@@ -25,6 +25,7 @@
 #include "cgroups/cgroups.h"
 #include "net/net.h"
 #include "runtime/hooks.h"
+#include "runtime/hostcheck.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
 #include "runtime/sync.h"
@@ -313,22 +314,22 @@ int create_options_set_preserve_fds(struct create_options *o, long long preserve
   return 0;
 }
 
-/* The fds the caller asked to preserve must exist so that our own fds
- * never land in 3..3+N-1 (they would leak into the container). */
-void reserve_preserved_fds(int n)
+/* container.h. Filling a gap (with /dev/null, say) would hand the
+ * container a host file it can fchown. */
+int check_preserved_fds(int n, berth_error_t *err)
 {
   /* our log file must not be passed on as one of them */
   berth_log_move_fd_above(3 + n);
   for (int fd = 3; fd < 3 + n; fd++)
-    if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
-      {
-        int nul = open("/dev/null", O_RDWR);
-        if (nul >= 0 && nul != fd)
-          {
-            dup2(nul, fd);
-            close(nul);
-          }
-      }
+    {
+      /* an fd the caller passed survived its exec into berth, so it has no
+       * FD_CLOEXEC; one with it is berth's own, sitting in a gap */
+      int flags = fcntl(fd, F_GETFD);
+      if (flags < 0 || (flags & FD_CLOEXEC))
+        return berth_fail(err, EBADF, "--preserve-fds %d: fd %d is not open (fds 3 to %d are passed on)",
+                          n, fd, 2 + n);
+    }
+  return 0;
 }
 
 int connect_console_socket(const char *path, berth_error_t *err)
@@ -809,10 +810,8 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
     {
       if (cgroup_create(l->state->cgroup_path, &l->cg, err) < 0)
         return -1;
-      /* device rules always (default deny), with linux.devices allowed */
-      struct cgroup_apply_options ao = { .devices_always = true };
-      if (c->linux_)
-        ao = (struct cgroup_apply_options) { c->linux_->devices, c->linux_->n_devices, true };
+      /* device rules always (default deny): linux.resources.devices and the defaults */
+      const struct cgroup_apply_options ao = { .devices_always = true };
       if (cgroup_apply_resources_with(l->cg, c->linux_ ? c->linux_->resources : NULL, &ao, err) < 0)
         return -1;
     }
@@ -905,7 +904,10 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
 
   if (container_id_validate(id, err) < 0)
     return -1;
-  reserve_preserved_fds(o->preserve_fds);
+  if (o->preserve_fds < 0)
+    return berth_fail(err, 0, "--preserve-fds must not be negative");
+  if (check_preserved_fds(o->preserve_fds, err) < 0)
+    return -1;
   bundle = realpath(o->bundle ? o->bundle : ".", NULL);
   if (!bundle)
     return berth_fail_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
@@ -931,8 +933,8 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
     return berth_fail(err, 0, "terminal requires --console-socket or run in the foreground");
   if (g->cgroup_manager == CGROUP_MANAGER_SYSTEMD && cgroup_systemd_check(err) < 0)
     return -1;
-  if (o->preserve_fds < 0)
-    return berth_fail(err, 0, "--preserve-fds must not be negative");
+  if (hostcheck_create(l->config, g->cgroup_manager != CGROUP_MANAGER_DISABLED, err) < 0)
+    return berth_wrap(err, "%s", config_path);
   if (l->config->linux_ && l->config->linux_->seccomp && seccomp_validate(l->config->linux_->seccomp, err) < 0)
     return berth_wrap(err, "%s", config_path);
   if (open_namespace_paths(l->config, ns_fds, err) < 0)

@@ -93,8 +93,11 @@ int load_config_copy(struct lifecycle *l, berth_error_t *err);
 int open_recorded_init(const struct spec_state *s);
 /* Signal through pidfd (>= 0) or by pid. */
 int send_signal(int pidfd, pid_t pid, int sig);
-/* Make fds 3..3+n-1 exist so our own fds never land there. */
-void reserve_preserved_fds(int n);
+/* --preserve-fds n: fds 3..3+n-1 must all be the caller's (open, without
+ * close-on-exec); a gap fails, naming the fd, so that nothing of berth's
+ * (or of the host, as a filler) is passed on in it. Moves berth's log
+ * above them first. */
+int check_preserved_fds(int n, berth_error_t *err);
 /* Connect to a --console-socket; returns the fd. */
 int connect_console_socket(const char *path, berth_error_t *err);
 /* clone3 with CLONE_PIDFD (and CLONE_INTO_CGROUP when cgroup_fd >= 0,

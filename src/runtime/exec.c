@@ -24,6 +24,7 @@
 #include "cgroups/cgroups.h"
 #include "runtime/container.h"
 #include "runtime/foreground.h"
+#include "runtime/hostcheck.h"
 #include "runtime/init.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
@@ -475,6 +476,8 @@ static int open_container(struct exec_run *r, const struct global_opts *g, const
     return -1;
   if (load_process(r, o, err) < 0)
     return -1;
+  if (hostcheck_exec(r->l->config, r->process, o->process_path ? "" : ".process", err) < 0)
+    return o->process_path ? berth_wrap(err, "%s", o->process_path) : -1;
   if (check_terminal_options(o, r->process->terminal, err) < 0)
     return -1;
   if (r->l->state->cgroup_path && cgroup_open(r->l->state->cgroup_path, &r->l->cg, err) < 0)
@@ -599,7 +602,8 @@ int exec_run(const struct global_opts *g, const char *id, const struct exec_opti
 {
   if (o->preserve_fds < 0)
     return berth_fail(err, 0, "--preserve-fds must not be negative");
-  reserve_preserved_fds(o->preserve_fds);
+  if (check_preserved_fds(o->preserve_fds, err) < 0)
+    return -1;
   /* inherited by the child: nothing in the container may ptrace it or
    * open its /proc files (berth's executable, host fds) before execve */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

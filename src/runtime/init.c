@@ -4,8 +4,10 @@
  * Before READY every error goes to the parent over the sync socket (and
  * fails `create`); after it, errors are written into exec.fifo for
  * `start` to report. The order follows init.h. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -210,13 +212,14 @@ static int init_prepare(struct init_args *a, char **exec_path, berth_error_t *er
 }
 
 /* Block until `start` opens the read side. The O_PATH fd was opened
- * before pivot_root; reopen it through our own procfs entry. */
-static int wait_for_start(int proc_fd, int fifo_path_fd, berth_error_t *err)
+ * before pivot_root; reopen it through our own fd directory in the host's
+ * procfs (fd_dir, opened before pivot_root too). */
+static int wait_for_start(int fd_dir, int fifo_path_fd, berth_error_t *err)
 {
-  _cleanup_free_ char *link = xasprintf("self/fd/%d", fifo_path_fd);
+  _cleanup_free_ char *link = xasprintf("%d", fifo_path_fd);
   int fd;
   do
-    fd = openat(proc_fd, link, O_WRONLY | O_CLOEXEC);
+    fd = openat(fd_dir, link, O_WRONLY | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0)
     return berth_fail_sys(err, "open exec.fifo");
@@ -238,6 +241,39 @@ static int init_exec(struct init_args *a, const char *exec_path, int fifo, berth
   return spawn_exec(exec_path, a->ctx.process, a->preserve_fds, fifo, seccomp_before_execve, a->seccomp, err);
 }
 
+static bool is_needed_fd(const struct init_args *a, int fd)
+{
+  if (fd == a->sync_fd || fd == a->fifo_fd || fd == a->console_fd || fd == berth_log_fd())
+    return true;
+  for (int t = 0; t < SPEC_NS_COUNT; t++)
+    if (fd == a->join_fd[t])
+      return true;
+  return false;
+}
+
+/* The init keeps only the fds it uses: the sync socket, exec.fifo, the
+ * console socket, the namespaces it joins and berth's log. What else the
+ * parent held (the state root and the container's directory, the lock,
+ * cgroup directories) and what the caller leaked into berth goes: no exec
+ * happens before the user program, so close-on-exec does not help. */
+static int close_unneeded_fds(const struct init_args *a, berth_error_t *err)
+{
+  _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+  if (!d)
+    return berth_fail_sys(err, "open /proc/self/fd");
+  int self = dirfd(d);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    {
+      long long fd;
+      if (parse_int64(e->d_name, &fd) < 0 || fd < 3 + a->preserve_fds || fd == self || fd > INT_MAX)
+        continue;
+      if (!is_needed_fd(a, (int) fd))
+        close((int) fd);
+    }
+  return 0;
+}
+
 void init_main(struct init_args *a)
 {
   _cleanup_error_ berth_error_t err = NULL;
@@ -248,15 +284,15 @@ void init_main(struct init_args *a)
   spawn_reset_signals();
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   berth_log_set_stderr(false);
-  if (spawn_close_inherited_fds(a->preserve_fds, &err) < 0)
+  if (close_unneeded_fds(a, &err) < 0)
     {
       sync_send(a->sync_fd, SYNC_ERROR, err->errnum, berth_error_msg(err), NULL);
       _exit(1);
     }
-  /* the host's procfs, reachable after pivot_root through this fd */
-  int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (proc_fd < 0)
-    berth_fail_sys(&err, "open /proc");
+  /* our own fds in the host's procfs, reachable after pivot_root */
+  int fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd_dir < 0)
+    berth_fail_sys(&err, "open /proc/self/fd");
   else if (init_prepare(a, &exec_path, &err) == 0)
     sync_send(a->sync_fd, SYNC_READY, 0, NULL, &err);
   if (err)
@@ -265,8 +301,8 @@ void init_main(struct init_args *a)
       _exit(1);
     }
   close(a->sync_fd);
-  int fifo = wait_for_start(proc_fd, a->fifo_fd, &err);
-  close(proc_fd);
+  int fifo = wait_for_start(fd_dir, a->fifo_fd, &err);
+  close(fd_dir);
   close(a->fifo_fd);
   if (fifo < 0)
     {

@@ -1,6 +1,7 @@
 # runtime/lifecycle fragment
 libberth_a_SOURCES += \
 	src/runtime/container.c src/runtime/container.h \
+	src/runtime/hostcheck.c src/runtime/hostcheck.h \
 	src/runtime/init.c \
 	src/runtime/sync.c src/runtime/sync.h \
 	src/runtime/hooks.c src/runtime/hooks.h \
@@ -27,3 +28,8 @@ check_PROGRAMS += tests/unit/test_exec
 tests_unit_test_exec_SOURCES = tests/unit/test_exec.c tests/unit/tap.h
 tests_unit_test_exec_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_exec
+
+check_PROGRAMS += tests/unit/test_hostcheck
+tests_unit_test_hostcheck_SOURCES = tests/unit/test_hostcheck.c tests/unit/tap.h
+tests_unit_test_hostcheck_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_hostcheck

@@ -343,3 +343,19 @@ EOF
   [[ "$output" == *"inet 10.88."* ]]
   [[ "$output" == *ping-ok* ]]
 }
+
+@test "podman --device LOOP:/dev/xloop:r: the container reads the device and cannot write it (issue 10)" {
+  local disk="$BATS_TEST_TMPDIR/disk" loop sum
+  truncate -s 1M "$disk"
+  printf 'host-canary' | dd of="$disk" conv=notrunc status=none
+  loop="$(losetup -f --show "$disk" 2>/dev/null)" || skip "no loop devices here"
+  sum="$(sha256sum <"$disk")"
+  run pod run --rm --network none --device "$loop:/dev/xloop:r" "$IMAGE" sh -c \
+    'head -c 11 /dev/xloop; echo; printf pwned | dd of=/dev/xloop conv=notrunc 2>/dev/null && echo wrote || echo denied'
+  losetup -d "$loop"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = host-canary ]
+  [ "${lines[1]}" = denied ]
+  [ "$(sha256sum <"$disk")" = "$sum" ]
+}

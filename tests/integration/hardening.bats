@@ -68,16 +68,27 @@ FD_PROBE='for n in 3 4 5 6 7 8 9 10 11 12; do [ -e /proc/$$/fd/$n ] && echo "ope
   local probe='for n in 3 4 5 6; do readlink /proc/$$/fd/$n; done; echo end'
   bundle_edit "$B" '.process.args = ["sh", "-c", $p]' --arg p "$probe"
   # only fd 3 comes from the caller (bats' own fds closed): main opens the
-  # log file in the next free slot, 4, which is to be passed on
+  # log file in the next free slot, 4, inside the range to pass on. The gap
+  # is refused (naming the fd) instead of being filled with the log.
   run bash -c '"$1" --root "$2" --log "$3" run --preserve-fds 3 --bundle "$4" "$5" 3</dev/null 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-' \
+    _ "$BERTH" "$BERTH_ROOT" "$T/log.json" "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--preserve-fds 3: fd 4 is not open"* ]]
+  [[ "$output" != *end* ]]
+  assert_no_leftovers "$ID"
+  # every slot the caller's: exactly those are passed on, the log is not
+  run bash -c '"$1" --root "$2" --log "$3" run --preserve-fds 3 --bundle "$4" "$5" 3</dev/null 4</dev/null 5</dev/null 6>&- 7>&- 8>&- 9>&-' \
     _ "$BERTH" "$BERTH_ROOT" "$T/log.json" "$B" "$ID"
   [ "$status" -eq 0 ]
   [[ "$output" != *log.json* ]]
-  [ "${lines[0]}" = /dev/null ]
   [ "$(echo "$output" | grep -c '^/dev/null$')" -eq 3 ]
   bundle_edit "$B" '.process.args = ["sleep", "1000"]'
   detached run -d --bundle "$B" "$ID"
   run bash -c '"$1" --root "$2" --log "$3" exec --preserve-fds 3 "$4" sh -c "$5" 3</dev/null 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-' \
+    _ "$BERTH" "$BERTH_ROOT" "$T/log.json" "$ID" "$probe"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--preserve-fds 3: fd 4 is not open"* ]]
+  run bash -c '"$1" --root "$2" --log "$3" exec --preserve-fds 3 "$4" sh -c "$5" 3</dev/null 4</dev/null 5</dev/null 6>&- 7>&- 8>&- 9>&-' \
     _ "$BERTH" "$BERTH_ROOT" "$T/log.json" "$ID" "$probe"
   [ "$status" -eq 0 ]
   [[ "$output" != *log.json* ]]

@@ -154,14 +154,15 @@ status_field() {
   [ "$(status_field CapBnd)" = 0000000000000000 ]
 }
 
-@test "capabilities: an unknown name is skipped with a warning naming it (in the log)" {
+@test "capabilities: an unknown name fails create, naming it (issue 10: nothing dropped silently)" {
   local log="$BATS_TEST_TMPDIR/berth.log"
   make_bundle "$B" '.process.args = ["grep", "^CapBnd", "/proc/self/status"]
     | .process.capabilities.bounding += ["CAP_NOT_A_THING"]'
   run berth --log "$log" run --bundle "$B" "$ID"
-  [ "$status" -eq 0 ]
-  [ "$output" = $'CapBnd:\t0000000020000420' ]
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'.process.capabilities.bounding[3]: unknown capability "CAP_NOT_A_THING"'* ]]
   grep -q 'unknown capability "CAP_NOT_A_THING"' "$log"
+  assert_no_leftovers "$ID"
 }
 
 @test "capabilities: the default config matches runc" {

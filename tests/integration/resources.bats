@@ -133,6 +133,7 @@ val() {
   major=$((0x$(stat -c %t "$LOOP"))) minor=$((0x$(stat -c %T "$LOOP")))
   make_bundle "$B" '.process.args = ["dd", "if=/dev/zero", "of=/dev/disk", "bs=64k", "count=48", "oflag=direct"]
     | .linux.devices = [{"path": "/dev/disk", "type": "b", "major": $ma, "minor": $mi}]
+    | .linux.resources.devices += [{"allow": true, "type": "b", "major": $ma, "minor": $mi, "access": "rw"}]
     | .linux.resources.blockIO = {"throttleWriteBpsDevice": [{"major": $ma, "minor": $mi, "rate": 1048576}],
                                   "throttleReadIOPSDevice": [{"major": $ma, "minor": $mi, "rate": 1000}]}' \
     --argjson ma "$major" --argjson mi "$minor"

@@ -196,8 +196,18 @@ static void test_edge_cases(void)
   cgroup_mounts_clear(&m);
 }
 
+static void test_controllers_text(void)
+{
+  ok(cgroup_controllers_text_has("cpuset cpu io memory hugetlb pids\n", "hugetlb"), "hugetlb listed");
+  ok(cgroup_controllers_text_has("hugetlb\n", "hugetlb"), "hugetlb alone");
+  ok(!cgroup_controllers_text_has("cpu io memory\n", "hugetlb"), "hugetlb not listed");
+  ok(!cgroup_controllers_text_has("cpu hugetlbx pids\n", "hugetlb"), "a longer word is not hugetlb");
+  ok(!cgroup_controllers_text_has("", "hugetlb"), "nothing listed");
+}
+
 int main(void)
 {
+  test_controllers_text();
   test_resolve_path();
   test_hybrid();
   test_v2();

@@ -164,7 +164,7 @@ static char *emulate_only(const struct spec_device_cgroup *rules, size_t n)
 {
   struct cgroup_dev_rules r = { 0 };
   _cleanup_error_ berth_error_t err = NULL;
-  if (cgroup_dev_rules_build(rules, n, NULL, 0, &r, &err) < 0)
+  if (cgroup_dev_rules_build(rules, n, &r, &err) < 0)
     return xstrdup(berth_error_msg(err));
   /* drop the default devices appended after the user's rules */
   r.n = n;
@@ -220,21 +220,20 @@ static void test_device_rules(void)
   _cleanup_free_ char *b3 = emulate_only(bad3, 1);
   ok(strstr(b3, ".linux.resources.devices[0].major") != NULL, "bad major: %s", b3);
 
-  /* the whole set for a container: default deny from berth spec's rule,
-   * the default devices, linux.devices nodes */
-  struct spec_device nodes[] = { { .type = "c", .path = "/dev/fuse", .major = 10, .minor = 229 },
-                                 { .type = "p", .path = "/dev/fifo" },
-                                 { .type = "b", .path = "/dev/loop0", .major = 7, .minor = 0 } };
+  /* the whole set for a container: the engine's rules, then the default
+   * devices; a node the engine allowed read-only stays read-only */
+  struct spec_device_cgroup engine[] = { deny_all, dev(true, "b", 7, 0, "r"), dev(true, "c", 10, 229, "rw") };
   struct cgroup_dev_rules all = { 0 };
   _cleanup_error_ berth_error_t err = NULL;
-  is_int(cgroup_dev_rules_build(&deny_all, 1, nodes, 3, &all, &err), 0, "build the container's rules");
+  is_int(cgroup_dev_rules_build(engine, 3, &all, &err), 0, "build the container's rules");
+  is_int(all.n, 3 + 10, "the engine's rules and the 10 default rules, nothing else");
   struct cgroup_dev_state st;
   cgroup_dev_emulate(&all, &st);
   _cleanup_free_ char *full = state_string(&st);
   is_str(full,
-         "deny; c *:* m; b *:* m; c 1:3 rwm; c 1:5 rwm; c 1:7 rwm; c 1:8 rwm; c 1:9 rwm; c 5:0 rwm; "
-         "c 5:1 rwm; c 5:2 rwm; c 136:* rwm; c 10:229 rwm; b 7:0 rwm",
-         "defaults and linux.devices are allowed after the rules; fifos are not devices");
+         "deny; b 7:0 r; c 10:229 rw; c *:* m; b *:* m; c 1:3 rwm; c 1:5 rwm; c 1:7 rwm; c 1:8 rwm; "
+         "c 1:9 rwm; c 5:0 rwm; c 5:2 rwm; c 136:* rwm",
+         "defaults after the engine's rules; b 7:0 gets no w");
   cgroup_dev_state_clear(&st);
   cgroup_dev_rules_clear(&all);
 
@@ -256,7 +255,7 @@ static void test_state_for(void)
   ok(!applies, "an update without device rules leaves the devices alone");
   struct cgroup_apply_options o = { .devices_always = true };
   is_int(cgroup_dev_state_for(NULL, &o, &s, &applies, &err), 0, "create without resources");
-  ok(applies && !s.default_allow && s.n == 11, "create without resources: default deny + %zu defaults", s.n);
+  ok(applies && !s.default_allow && s.n == 10, "create without resources: default deny + %zu defaults", s.n);
   cgroup_dev_state_clear(&s);
 }
 
