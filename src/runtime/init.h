@@ -4,13 +4,14 @@
  *
  * Order inside the init (lifecycle code in container.c/init.c drives it):
  *   1. namespaces entered/created (user first), uid/gid maps written by the
- *      parent, prctl(PR_SET_DUMPABLE, 0) for the whole time
+ *      parent, lo up in a new network namespace, prctl(PR_SET_DUMPABLE, 0)
+ *      for the whole time
  *   2. rootfs_prepare()                      -- mounts, devices, in the new mount ns
  *   3. createRuntime hooks (parent, host ns), createContainer hooks (here)
  *   4. rootfs_finish()                       -- pivot_root, masked/readonly paths
  *   5. console_setup() when process.terminal
- *   6. process_apply_container() and process_find_executable()
- *      -- errors here still fail `create`
+ *   6. process_apply_container(), process_find_executable() and HOME
+ *      (process_env_with_home) -- errors here still fail `create`
  *   7. report ready to the parent, block on exec.fifo until `start`
  *   8. startContainer hooks, process_apply_identity(), close fds, execve;
  *      the seccomp filter (compiled by the parent) is loaded right before
