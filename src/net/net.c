@@ -279,6 +279,17 @@ static int container_configure(struct nl *nl, const struct berth_net *n, berth_e
   return 0;
 }
 
+int net_loopback_up(berth_error_t *err)
+{
+  _cleanup_(nl_close) struct nl nl = {0};
+  if (nl_open(&nl, err) < 0)
+    return berth_wrap(err, "set lo up");
+  char buf[NET_NLMSG_BUF];
+  int r = nl_talk(&nl, net_msg_link_up(buf, LOOPBACK_INDEX), NULL, NULL);
+  if (r < 0)
+    return berth_fail(err, -r, "set lo up in the container's new network namespace");
+  return 0;
+}
 
 int net_attach(struct berth_net *n, pid_t pid, berth_error_t *err)
 {

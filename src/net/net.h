@@ -150,6 +150,11 @@ int net_prepare(struct spec_config *c, const char *root, const char *id, const c
 int net_attach(struct berth_net *n, pid_t pid, berth_error_t *err);
 void net_free(struct berth_net *n);
 
+/* Bring lo up in the caller's network namespace: the init calls it right
+ * after it creates one, whatever the network mode (runc and crun do, and
+ * engines rely on 127.0.0.1 in `--network none` containers). */
+int net_loopback_up(berth_error_t *err);
+
 /* Remove the container's veth and lease (both may be gone already).
  * Reads only the annotations of c; c NULL or without network: no-op. */
 int net_teardown(const struct spec_config *c, const char *root, const char *id, berth_error_t *err);

@@ -604,9 +604,10 @@ static int drive_init(struct lifecycle *l, int sync_fd, bool in_cgroup, berth_er
         case SYNC_HOOKS:
           if (attach_network(l, err) < 0)
             return -1;
+          /* "created": the state the runtime-spec's lifecycle gives these hooks */
           if (c->hooks
-              && (run_hooks(l, &c->hooks->prestart, "prestart", "creating", false, err) < 0
-                  || run_hooks(l, &c->hooks->create_runtime, "createRuntime", "creating", false, err) < 0))
+              && (run_hooks(l, &c->hooks->prestart, "prestart", "created", false, err) < 0
+                  || run_hooks(l, &c->hooks->create_runtime, "createRuntime", "created", false, err) < 0))
             return -1;
           if (sync_send(sync_fd, SYNC_HOOKS_DONE, 0, NULL, err) < 0)
             return -1;
@@ -936,6 +937,8 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
   if (hostcheck_create(l->config, g->cgroup_manager != CGROUP_MANAGER_DISABLED, err) < 0)
     return berth_wrap(err, "%s", config_path);
   if (l->config->linux_ && l->config->linux_->seccomp && seccomp_validate(l->config->linux_->seccomp, err) < 0)
+    return berth_wrap(err, "%s", config_path);
+  if (config_validate_create(l->config, err) < 0)
     return berth_wrap(err, "%s", config_path);
   if (open_namespace_paths(l->config, ns_fds, err) < 0)
     {

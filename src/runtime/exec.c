@@ -344,7 +344,7 @@ static int chroot_to(int root_fd, berth_error_t *err)
   return 0;
 }
 
-static int exec_child_prepare(struct exec_child *a, char **exec_path, berth_error_t *err)
+static int exec_child_prepare(struct exec_child *a, char **exec_path, char ***env, berth_error_t *err)
 {
   int32_t host_pid;
   if (sync_expect(a->sync_fd, SYNC_GO, &host_pid, err) < 0)
@@ -366,6 +366,7 @@ static int exec_child_prepare(struct exec_child *a, char **exec_path, berth_erro
     return -1;
   if (process_find_executable(a->process, exec_path, err) < 0)
     return -1;
+  *env = process_env_with_home(a->process);
   struct seccomp_notify_info who = {.state = a->state, .status = "running", .pid = host_pid};
   if (seccomp_install(a->seccomp, SECCOMP_STAGE_IDENTITY, &who, err) < 0)
     return -1;
@@ -380,13 +381,19 @@ static __attribute__((noreturn)) void exec_child_main(struct exec_child *a)
 {
   _cleanup_error_ berth_error_t err = NULL;
   _cleanup_free_ char *exec_path = NULL;
+  _cleanup_strv_ char **env = NULL;
   /* the flock belongs to the open file: a frozen child must not keep
    * `resume` or `delete` waiting for it */
   close(a->lock_fd);
   spawn_reset_signals();
   berth_log_set_stderr(false); /* the process's stderr is the user's */
-  if (exec_child_prepare(a, &exec_path, &err) == 0)
-    spawn_exec(exec_path, a->process, a->preserve_fds, a->sync_fd, seccomp_before_execve, a->seccomp, &err);
+  if (exec_child_prepare(a, &exec_path, &env, &err) == 0)
+    {
+      struct spec_process p = *a->process;
+      if (env)
+        p.env = env;
+      spawn_exec(exec_path, &p, a->preserve_fds, a->sync_fd, seccomp_before_execve, a->seccomp, &err);
+    }
   sync_send(a->sync_fd, SYNC_ERROR, err ? err->errnum : 0, err ? berth_error_msg(err) : "exec failed", NULL);
   _exit(1);
 }

@@ -34,9 +34,9 @@ char **hook_build_argv(const struct spec_hook *h)
   return out;
 }
 
-char **hook_build_env(const struct spec_hook *h)
+char **hook_build_env(const struct spec_hook *h, char *const *inherited)
 {
-  return strv_copy(h->env);
+  return strv_copy(h->env ? h->env : inherited);
 }
 
 static int64_t now_ms(void)
@@ -172,7 +172,7 @@ static int hook_run_one(const struct spec_hook *h, const char *stage, const char
                         berth_error_t *err)
 {
   _cleanup_strv_ char **argv = hook_build_argv(h);
-  _cleanup_strv_ char **envp = hook_build_env(h);
+  _cleanup_strv_ char **envp = hook_build_env(h, environ);
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) < 0)
     return berth_fail_sys(err, "%s hook %s: pipe", stage, h->path);

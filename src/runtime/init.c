@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "net/net.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/seccomp.h"
@@ -149,6 +150,8 @@ static int enter_namespaces(struct init_args *a, berth_error_t *err)
   int flags = a->unshare_flags & ~CLONE_NEWTIME;
   if (flags && unshare(flags) < 0)
     return berth_fail_sys(err, "create namespaces (unshare 0x%x)", (unsigned) flags);
+  if ((flags & CLONE_NEWNET) && net_loopback_up(err) < 0)
+    return -1;
   if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0
       && errno != ENOSYS)
     return berth_fail_sys(err, "create a session keyring");
@@ -180,8 +183,8 @@ static bool has_runtime_hooks(const struct spec_hooks *h)
   return h && (h->prestart.n || h->create_runtime.n);
 }
 
-/* Steps 1-7 of init.h. */
-static int init_prepare(struct init_args *a, char **exec_path, berth_error_t *err)
+/* Steps 1-7 of init.h. *env: process.env plus HOME when it has none. */
+static int init_prepare(struct init_args *a, char **exec_path, char ***env, berth_error_t *err)
 {
   const struct spec_hooks *hooks = a->ctx.config->hooks;
   if (enter_namespaces(a, err) < 0)
@@ -194,7 +197,7 @@ static int init_prepare(struct init_args *a, char **exec_path, berth_error_t *er
           || sync_expect(a->sync_fd, SYNC_HOOKS_DONE, NULL, err) < 0)
         return -1;
     }
-  if (hooks && run_container_hooks(a, &hooks->create_container, "createContainer", "creating", err) < 0)
+  if (hooks && run_container_hooks(a, &hooks->create_container, "createContainer", "created", err) < 0)
     return -1;
   if (rootfs_finish(&a->ctx, err) < 0)
     return -1;
@@ -208,6 +211,7 @@ static int init_prepare(struct init_args *a, char **exec_path, berth_error_t *er
     return -1;
   if (process_find_executable(a->ctx.process, exec_path, err) < 0)
     return -1;
+  *env = process_env_with_home(a->ctx.process);
   return 0;
 }
 
@@ -228,7 +232,7 @@ static int wait_for_start(int fd_dir, int fifo_path_fd, berth_error_t *err)
 
 /* Step 8. Returns only on failure; fifo (close-on-exec) stays open to
  * report it. */
-static int init_exec(struct init_args *a, const char *exec_path, int fifo, berth_error_t *err)
+static int init_exec(struct init_args *a, const char *exec_path, char **env, int fifo, berth_error_t *err)
 {
   const struct spec_hooks *hooks = a->ctx.config->hooks;
   if (hooks && run_container_hooks(a, &hooks->start_container, "startContainer", "created", err) < 0)
@@ -238,7 +242,10 @@ static int init_exec(struct init_args *a, const char *exec_path, int fifo, berth
     return -1;
   if (process_apply_identity(a->ctx.process, err) < 0)
     return -1;
-  return spawn_exec(exec_path, a->ctx.process, a->preserve_fds, fifo, seccomp_before_execve, a->seccomp, err);
+  struct spec_process p = *a->ctx.process;
+  if (env)
+    p.env = env;
+  return spawn_exec(exec_path, &p, a->preserve_fds, fifo, seccomp_before_execve, a->seccomp, err);
 }
 
 static bool is_needed_fd(const struct init_args *a, int fd)
@@ -278,6 +285,7 @@ void init_main(struct init_args *a)
 {
   _cleanup_error_ berth_error_t err = NULL;
   _cleanup_free_ char *exec_path = NULL;
+  _cleanup_strv_ char **env = NULL;
   /* the flock is shared with the parent through the open file: let go */
   if (a->lock_fd >= 0)
     close(a->lock_fd);
@@ -293,7 +301,7 @@ void init_main(struct init_args *a)
   int fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd_dir < 0)
     berth_fail_sys(&err, "open /proc/self/fd");
-  else if (init_prepare(a, &exec_path, &err) == 0)
+  else if (init_prepare(a, &exec_path, &env, &err) == 0)
     sync_send(a->sync_fd, SYNC_READY, 0, NULL, &err);
   if (err)
     {
@@ -310,7 +318,7 @@ void init_main(struct init_args *a)
       _exit(1);
     }
   int saved_errno = 0;
-  if (init_exec(a, exec_path, fifo, &err) < 0)
+  if (init_exec(a, exec_path, env, fifo, &err) < 0)
     saved_errno = err->errnum;
   /* exec failed: tell `start` through the fifo (EOF means success) */
   const char *msg = berth_error_msg(err);

@@ -4,13 +4,14 @@
  *
  * Order inside the init (lifecycle code in container.c/init.c drives it):
  *   1. namespaces entered/created (user first), uid/gid maps written by the
- *      parent, prctl(PR_SET_DUMPABLE, 0) for the whole time
+ *      parent, lo up in a new network namespace, prctl(PR_SET_DUMPABLE, 0)
+ *      for the whole time
  *   2. rootfs_prepare()                      -- mounts, devices, in the new mount ns
  *   3. createRuntime hooks (parent, host ns), createContainer hooks (here)
  *   4. rootfs_finish()                       -- pivot_root, masked/readonly paths
  *   5. console_setup() when process.terminal
- *   6. process_apply_container() and process_find_executable()
- *      -- errors here still fail `create`
+ *   6. process_apply_container(), process_find_executable() and HOME
+ *      (process_env_with_home) -- errors here still fail `create`
  *   7. report ready to the parent, block on exec.fifo until `start`
  *   8. startContainer hooks, process_apply_identity(), close fds, execve;
  *      the seccomp filter (compiled by the parent) is loaded right before
@@ -80,6 +81,12 @@ int process_apply_container(const struct init_ctx *ctx, berth_error_t *err);
  * and for a path that does not exist: exec: "/x": no such file or directory */
 int process_find_executable(const struct spec_process *p, char **path_out, berth_error_t *err);
 
+/* Without HOME in p->env: a copy of p->env plus HOME, the home directory
+ * of p->user.uid in the container's /etc/passwd (opened inside "/", which
+ * must be the container's root: symlinks stay inside it), else "/".
+ * NULL when env has HOME already. Before seccomp, which may forbid open. */
+char **process_env_with_home(const struct spec_process *p);
+
 /* Step 8: rlimits, additionalGids/gid/uid (keeping caps across setuid),
  * the five capability sets (libcap, ambient too), no_new_privs. */
 int process_apply_identity(const struct spec_process *p, berth_error_t *err);
@@ -90,5 +97,11 @@ int process_apply_identity(const struct spec_process *p, berth_error_t *err);
  * kernel.domainname need uts); no "..", no '/', value without newline. */
 int sysctl_validate(const char *key, const char *value, bool new_netns, bool new_ipcns,
                     bool new_utsns, berth_error_t *err);
+
+/* validate.c, pure, at create before anything is made: a kernel.hostname
+ * (kernel.domainname) sysctl together with .hostname (.domainname), and a
+ * new user namespace without uidMappings or gidMappings, are refused with
+ * an error naming the field. */
+int config_validate_create(const struct spec_config *c, berth_error_t *err);
 
 #endif

@@ -4,6 +4,9 @@
 #ifndef BERTH_LINUX_H
 #define BERTH_LINUX_H
 
+#include <stdint.h>
+#include <stdio.h>
+
 #include "runtime/init.h"
 #include "util/error.h"
 
@@ -32,5 +35,12 @@ int process_ioprio_class(const char *name);
  * default PATH), like execvp; the error texts of process_find_executable */
 int process_lookup_path(const char *name, const char *path_env, char **path_out,
                         berth_error_t *err);
+
+/* home.c, pure: a passwd(5) line of uid -> true with *home its home
+ * directory (malloc'ed; "/" when the field is empty); false for another
+ * uid, a '#' comment or a line without 6 fields or a decimal uid. */
+bool passwd_line_home(const char *line, uint32_t uid, char **home);
+/* The home of the first line of uid in f (at most 16 MiB read), else "/". */
+char *passwd_home_in_stream(FILE *f, uint32_t uid);
 
 #endif

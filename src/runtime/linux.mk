@@ -5,14 +5,18 @@ libberth_a_SOURCES += \
 	src/runtime/devices.c \
 	src/runtime/console.c \
 	src/runtime/process.c \
+	src/runtime/home.c \
+	src/runtime/validate.c \
 	src/runtime/sysctl.c
 
-check_PROGRAMS += tests/unit/test_sysctl tests/unit/test_process
+check_PROGRAMS += tests/unit/test_sysctl tests/unit/test_process tests/unit/test_compat
 tests_unit_test_sysctl_SOURCES = tests/unit/test_sysctl.c tests/unit/tap.h
 tests_unit_test_sysctl_LDADD = $(UNIT_LDADD)
 tests_unit_test_process_SOURCES = tests/unit/test_process.c tests/unit/tap.h
 tests_unit_test_process_LDADD = $(UNIT_LDADD)
-TESTS += tests/unit/test_sysctl tests/unit/test_process
+tests_unit_test_compat_SOURCES = tests/unit/test_compat.c tests/unit/tap.h
+tests_unit_test_compat_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_sysctl tests/unit/test_process tests/unit/test_compat
 # runtime/seccomp fragment
 libberth_a_SOURCES += src/runtime/seccomp.c src/runtime/seccomp.h
 check_PROGRAMS += tests/unit/test_seccomp tests/helpers/seccomp_listener

@@ -264,7 +264,7 @@ static int mount_filesystem(struct mount_ctx *mc, berth_error_t *err)
 
   if (mc->opts.tmpcopyup)
     {
-      if (storage_mount_tmpfs_copyup(target, flags, mc->opts.data, err) < 0)
+      if (storage_mount_tmpfs_copyup(target, source, flags, mc->opts.data, err) < 0)
         return berth_error_ret(*err);
       return apply_post_mount(mc, err);
     }

@@ -95,25 +95,6 @@ int spawn_close_fds(int preserve, int keep_fd, berth_error_t *err)
   return 0;
 }
 
-int spawn_close_inherited_fds(int preserve, berth_error_t *err)
-{
-  _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
-  if (!d)
-    return berth_fail_sys(err, "open /proc/self/fd");
-  int self = dirfd(d);
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL)
-    {
-      long long fd;
-      if (parse_int64(e->d_name, &fd) < 0 || fd < 3 + preserve || fd == self || fd > INT_MAX)
-        continue;
-      int fl = fcntl((int) fd, F_GETFD);
-      if (fl >= 0 && !(fl & FD_CLOEXEC))
-        close((int) fd);
-    }
-  return 0;
-}
-
 char **spawn_environment(const struct spec_process *p, int preserve)
 {
   size_t n = p->env ? strv_len(p->env) : 0;

@@ -17,13 +17,6 @@ void spawn_reset_signals(void);
  * close-on-exec. keep_fd may be -1. */
 int spawn_close_fds(int preserve, int keep_fd, berth_error_t *err);
 
-/* Close the fds >= 3 + preserve that the caller leaked into berth (the
- * containerd shim leaks its fd 3): every fd berth opens itself is
- * close-on-exec, so an inherited one is exactly an fd without
- * FD_CLOEXEC. The container init calls this first so that it holds none
- * of the caller's pipes while it waits for `start`. */
-int spawn_close_inherited_fds(int preserve, berth_error_t *err);
-
 /* process.env (NULL-terminated, malloc'ed copy), with LISTEN_FDS and
  * LISTEN_PID set when fds are preserved. */
 char **spawn_environment(const struct spec_process *p, int preserve);

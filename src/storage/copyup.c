@@ -110,8 +110,10 @@ static int copy_tree(int src_dir, int dst_dir, const char *where, int depth, ber
   return 0;
 }
 
-static int configure_tmpfs(int fs, const char *data, berth_error_t *err)
+static int configure_tmpfs(int fs, const char *source, const char *data, berth_error_t *err)
 {
+  if (source && fsconfig(fs, FSCONFIG_SET_STRING, "source", source, 0) < 0)
+    return berth_fail_sys(err, "tmpfs source \"%s\"", source);
   if (data)
     {
       _cleanup_free_ char *copy = xstrdup(data);
@@ -150,13 +152,13 @@ static unsigned ms_to_attr_flags(unsigned long flags)
   return a;
 }
 
-int storage_mount_tmpfs_copyup(int target_fd, unsigned long flags, const char *data,
+int storage_mount_tmpfs_copyup(int target_fd, const char *source, unsigned long flags, const char *data,
                                berth_error_t *err)
 {
   _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
   if (fs < 0)
     return berth_fail_sys(err, "tmpcopyup: fsopen tmpfs");
-  if (configure_tmpfs(fs, data, err) < 0)
+  if (configure_tmpfs(fs, source, data, err) < 0)
     return berth_error_ret(*err);
   /* writable while it is filled; read-only (if asked) just before attaching */
   _cleanup_close_ int mnt = fsmount(fs, FSMOUNT_CLOEXEC, ms_to_attr_flags(flags));

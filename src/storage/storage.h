@@ -142,11 +142,12 @@ int storage_remount_flags(int target_fd, unsigned long flags, bool recursive, be
 int storage_set_recursive_attr(int target_fd, uint64_t attr_set, uint64_t attr_clr,
                                berth_error_t *err);
 
-/* tmpfs with runc's "tmpcopyup": a new tmpfs (MS_* flags, data options)
- * gets a copy of what the directory target_fd holds (files, dirs,
- * symlinks, nodes; modes, owners), then replaces it on target_fd. Needs
- * the new mount API (fsopen, Linux 5.2). */
-int storage_mount_tmpfs_copyup(int target_fd, unsigned long flags, const char *data,
+/* tmpfs with runc's "tmpcopyup": a new tmpfs (source as /proc/mounts
+ * shows it, may be NULL; MS_* flags, data options) gets a copy of what
+ * the directory target_fd holds (files, dirs, symlinks, nodes; modes,
+ * owners), then replaces it on target_fd. Needs the new mount API
+ * (fsopen, Linux 5.2). */
+int storage_mount_tmpfs_copyup(int target_fd, const char *source, unsigned long flags, const char *data,
                                berth_error_t *err);
 
 /* Change the propagation of the mount at target_fd. */

@@ -346,3 +346,29 @@ status_field() {
   (( ${lines[1]} >= host_up + 86000 ))
   [ "${lines[2]}" = "$(readlink "/proc/$INIT/ns/time")" ]
 }
+
+@test "exec: HOME from the container's /etc/passwd for the exec's uid (-u, --process), unless given" {
+  echo 'app:x:1000:1000:app:/home/app:/bin/sh' >>"$B/rootfs/etc/passwd"
+  start_container
+  run berth exec "$ID" sh -c 'echo $HOME'
+  [ "$status" -eq 0 ]
+  [ "$output" = /root ]
+  run berth exec -u 1000 "$ID" sh -c 'echo $HOME'
+  [ "$status" -eq 0 ]
+  [ "$output" = /home/app ]
+  run berth exec -u 4242:4242 "$ID" sh -c 'echo $HOME'
+  [ "$status" -eq 0 ]
+  [ "$output" = / ]
+  run berth exec -u 1000 -e HOME=/given "$ID" sh -c 'echo $HOME'
+  [ "$status" -eq 0 ]
+  [ "$output" = /given ]
+  jq '.process | .args = ["sh", "-c", "echo $HOME"] | .user = {uid: 1000, gid: 1000}' "$B/config.json" \
+    >"$BATS_TEST_TMPDIR/process.json"
+  run berth exec --process "$BATS_TEST_TMPDIR/process.json" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = /home/app ]
+  # the passwd the container sees now, not the one it started with
+  sed -i 's|/home/app|/home/moved|' "$B/rootfs/etc/passwd"
+  run berth exec -u 1000 "$ID" sh -c 'echo $HOME'
+  [ "$output" = /home/moved ]
+}

@@ -46,9 +46,10 @@ host_hook() {
   detached create --bundle "$B" "$ID"
   [ "$status" -eq 0 ]
   [ -z "$output" ]
-  [ "$(cat "$LOG")" = "prestart creating $ID
-createRuntime creating $ID
-createContainer creating $ID" ]
+  # "created": the runtime-spec's lifecycle, as runc and crun
+  [ "$(cat "$LOG")" = "prestart created $ID
+createRuntime created $ID
+createContainer created $ID" ]
   [ ! -e "$B/rootfs/start-state" ]
   run berth start "$ID"
   [ "$status" -eq 0 ]
@@ -86,6 +87,8 @@ createContainer creating $ID" ]
   # berth's private record never reaches a hook
   [ "$(jq -r 'has("berth")' "$BATS_TEST_TMPDIR/stdin")" = false ]
   [ "$(jq -r .status "$BATS_TEST_TMPDIR/state")" = creating ]
+  # the hook's own state: "created", the runtime-spec's lifecycle
+  [ "$(jq -r .status "$BATS_TEST_TMPDIR/stdin")" = created ]
 }
 
 @test "a failing prestart hook fails create with its output and leaves nothing" {
@@ -150,4 +153,33 @@ createContainer creating $ID" ]
   berth create --bundle "$B" "$ID" 3</dev/null 7</dev/null </dev/null >/dev/null 2>&1
   # ls's own directory fd is 3
   [ "$(echo $(cat "$BATS_TEST_TMPDIR/fds"))" = "0 1 2 3" ]
+}
+
+# env_hook STAGE [ENV-JSON]: a hook that writes its environment, sorted, to
+# $BATS_TEST_TMPDIR/env.STAGE (sh's exported one, as cat inherits it,
+# less the PWD sh adds itself)
+env_hook() {
+  jq -n --arg out "$BATS_TEST_TMPDIR/env.$1" --argjson env "${2:-null}" '{
+    path: "/bin/sh",
+    args: ["sh", "-c", "cat /proc/self/environ | tr \"\\0\" \"\\n\" | grep -v ^PWD= | sort > \"$0\"", $out]
+  } + (if $env == null then {} else {env: $env} end)'
+}
+
+@test "a hook without env inherits berth's environment; with env it gets exactly that" {
+  bundle_edit "$B" '.hooks = {prestart: [$pre], createRuntime: [$cr], createContainer: [$cc], poststop: [$pst]}' \
+    --argjson pre "$(env_hook prestart)" --argjson cr "$(env_hook createRuntime '["ONLY=this", "PATH=/usr/bin:/bin"]')" \
+    --argjson cc "$(env_hook createContainer)" --argjson pst "$(env_hook poststop '["PATH=/usr/bin:/bin"]')"
+  BERTH_HOOK_MARK=inherited PATH=/usr/sbin:/usr/bin:/sbin:/bin detached create --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  # without env: berth's own (nvidia-container-runtime-hook and CNI need PATH)
+  grep -qx "BERTH_HOOK_MARK=inherited" "$BATS_TEST_TMPDIR/env.prestart"
+  grep -qx "PATH=/usr/sbin:/usr/bin:/sbin:/bin" "$BATS_TEST_TMPDIR/env.prestart"
+  # createContainer runs from the container's init: the same environment
+  grep -qx "BERTH_HOOK_MARK=inherited" "$BATS_TEST_TMPDIR/env.createContainer"
+  # with env: that, and nothing of berth's
+  [ "$(cat "$BATS_TEST_TMPDIR/env.createRuntime")" = "ONLY=this
+PATH=/usr/bin:/bin" ]
+  berth delete --force "$ID"
+  [ "$(cat "$BATS_TEST_TMPDIR/env.poststop")" = "PATH=/usr/bin:/bin" ]
+  assert_no_leftovers "$ID"
 }

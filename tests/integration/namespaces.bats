@@ -206,3 +206,26 @@ USERNS='.linux.namespaces += [{type: "user"}]
   [ "$(sed -n 3p <<<"$output")" = 0 ]
   assert_no_leftovers "$ID"
 }
+
+@test "a new user namespace without uidMappings or gidMappings is refused at create, naming the field" {
+  bundle_edit "$B" '.linux.namespaces += [{type: "user"}] | .process.args = ["true"]'
+  detached create --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *".linux.uidMappings: a new user namespace needs at least one uid mapping"* ]]
+  assert_no_leftovers "$ID"
+  bundle_edit "$B" '.linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+  detached create --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *".linux.gidMappings: a new user namespace needs at least one gid mapping"* ]]
+  assert_no_leftovers "$ID"
+}
+
+@test "lo is up in a new network namespace owned by a new user namespace" {
+  userns_reachable "$B/rootfs"
+  bundle_edit "$B" "$USERNS"' | .process.args = ["sh", "-c", "cat /sys/class/net/lo/flags; ip -o addr show lo | grep -c \"inet 127.0.0.1/8\" || true"]'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0x9 ]
+  [ "${lines[1]}" = 1 ]
+  assert_no_leftovers "$ID"
+}

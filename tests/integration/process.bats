@@ -248,9 +248,10 @@ status_field() {
   [[ "$output" == i?86 ]]
 }
 
-@test "a kernel.domainname sysctl wins over .domainname, as in runc" {
+# with .domainname too it is refused (crun does): see the end of this file
+@test "a kernel.domainname sysctl sets the domainname, as in runc" {
   in_container 'cat /proc/sys/kernel/domainname' \
-    '.domainname = "from-field" | .linux.sysctl = {"kernel.domainname": "from-sysctl"}'
+    '.linux.sysctl = {"kernel.domainname": "from-sysctl"}'
   [ "$status" -eq 0 ]
   [ "$output" = from-sysctl ]
   bundle_edit "$B" '.root.path = $r' --arg r "$B/rootfs"
@@ -302,4 +303,101 @@ recvtty_bin() {
   [ "$status" -eq 0 ]
   run cat "$out"
   [[ "$output" == *"88:0"* ]]
+}
+
+@test "lo is up in the container's new network namespace, as runc does" {
+  in_container 'cat /sys/class/net/lo/flags; ip -o addr show lo | grep -c "inet 127.0.0.1/8"; nc -l -p 7777 > /tmp/got & sleep 0.3; echo hello | nc -w 2 127.0.0.1 7777; sleep 0.3; kill $! 2>/dev/null; cat /tmp/got' \
+    '.root.readonly = false'
+  [ "$status" -eq 0 ]
+  # IFF_UP | IFF_LOOPBACK
+  [ "${lines[0]}" = 0x9 ]
+  [ "${lines[1]}" = 1 ]
+  [ "${lines[2]}" = hello ]
+  # the oracle on the same bundle
+  run oracle_runc run --bundle "$B" "$ID-runc"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0x9 ]
+}
+
+@test "HOME: from the container's /etc/passwd entry of process.user.uid when env has none" {
+  make_bundle "$B" '.process.args = ["sh", "-c", "echo $HOME"]'
+  echo 'app:x:1000:1000:app:/home/app:/bin/sh' >>"$B/rootfs/etc/passwd"
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = /root ]
+  bundle_edit "$B" '.process.user = {uid: 1000, gid: 1000}'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = /home/app ]
+  run oracle_runc run --bundle "$B" "$ID-runc"
+  [ "$output" = /home/app ]
+  # no entry for the uid: /
+  bundle_edit "$B" '.process.user = {uid: 4242, gid: 4242}'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = / ]
+  # HOME in process.env wins
+  bundle_edit "$B" '.process.user = {uid: 1000, gid: 1000} | .process.env += ["HOME=/given"]'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = /given ]
+  assert_no_leftovers "$ID"
+}
+
+@test "HOME: /etc/passwd is read inside the container (mounts seen, symlinks resolved in the rootfs, a fifo does not hang)" {
+  make_bundle "$B" '.process.args = ["sh", "-c", "echo $HOME"] | .process.user = {uid: 1000, gid: 1000}'
+  # a symlink climbing out of the rootfs lands in the rootfs, never on the host's files
+  mkdir -p "$B/rootfs/etc/real"
+  echo 'app:x:1000:1000::/from-the-rootfs:/bin/sh' >"$B/rootfs/etc/real/passwd"
+  mkdir -p "$BATS_TEST_TMPDIR/etc/real"
+  echo 'app:x:1000:1000::/from-the-host:/bin/sh' >"$BATS_TEST_TMPDIR/etc/real/passwd"
+  rm "$B/rootfs/etc/passwd"
+  ln -s "../../../../../../../../../../../../$BATS_TEST_TMPDIR/etc/real/passwd" "$B/rootfs/etc/passwd"
+  mkdir -p "$B/rootfs/$BATS_TEST_TMPDIR/etc/real"
+  echo 'app:x:1000:1000::/from-the-rootfs:/bin/sh' >"$B/rootfs/$BATS_TEST_TMPDIR/etc/real/passwd"
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = /from-the-rootfs ]
+  # an absolute symlink, too
+  ln -sfn /etc/real/passwd "$B/rootfs/etc/passwd"
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = /from-the-rootfs ]
+  # a file bind-mounted over /etc/passwd (as Podman does) is the one read
+  echo 'app:x:1000:1000::/from-the-mount:/bin/sh' >"$BATS_TEST_TMPDIR/passwd.mounted"
+  bundle_edit "$B" '.mounts += [{destination: "/etc/passwd", type: "bind", source: $s, options: ["bind", "ro"]}]' \
+    --arg s "$BATS_TEST_TMPDIR/passwd.mounted"
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = /from-the-mount ]
+  # a fifo planted as /etc/passwd: no hang, HOME=/
+  bundle_edit "$B" 'del(.mounts[] | select(.destination == "/etc/passwd"))'
+  rm "$B/rootfs/etc/passwd"
+  mkfifo "$B/rootfs/etc/passwd"
+  run timeout 20 "$BERTH" --root "$BERTH_ROOT" run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = / ]
+  assert_no_leftovers "$ID"
+}
+
+@test "sysctl kernel.hostname with .hostname (kernel.domainname with .domainname) is refused at create, naming the field" {
+  make_bundle "$B" '.process.args = ["true"] | .hostname = "box" | .linux.sysctl = {"kernel.hostname": "other"}'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'.linux.sysctl["kernel.hostname"]: conflicts with the .hostname field'* ]]
+  assert_no_leftovers "$ID"
+  # runc refuses it too
+  run oracle_runc run --bundle "$B" "$ID-runc"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'conflicts with the OCI'*'hostname'*' field'* ]]
+  bundle_edit "$B" 'del(.hostname) | .domainname = "example.org" | .linux.sysctl = {"kernel.domainname": "other.org"}'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'.linux.sysctl["kernel.domainname"]: conflicts with the .domainname field'* ]]
+  assert_no_leftovers "$ID"
+  # either one alone is fine
+  bundle_edit "$B" 'del(.domainname) | .process.args = ["cat", "/proc/sys/kernel/domainname"]'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = other.org ]
 }

@@ -333,3 +333,20 @@ mount_opts() {
     grep -q " $path /sys/fs/cgroup/memory ro,.* - cgroup " <<<"$output"
   fi
 }
+
+@test "tmpcopyup: the tmpfs keeps its source in /proc/mounts (as Podman's tmpfs mounts)" {
+  mkdir -p "$B/rootfs/data"
+  echo kept >"$B/rootfs/data/f"
+  make_bundle "$B" '.process.args = ["sh", "-c", "cat /data/f; grep \" /data \" /proc/mounts"]
+    | .mounts += [{destination: "/data", type: "tmpfs", source: "podman-tmpfs", options: ["tmpcopyup", "nosuid", "size=1m"]}]'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = kept ]
+  [[ "${lines[1]}" == "podman-tmpfs /data tmpfs rw,nosuid"* ]]
+  # no source: "tmpfs", as for a tmpfs without tmpcopyup
+  bundle_edit "$B" '.mounts |= map(if .destination == "/data" then del(.source) else . end)'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [[ "${lines[1]}" == "tmpfs /data tmpfs "* ]]
+  assert_no_leftovers "$ID"
+}

@@ -92,14 +92,20 @@ static void test_hook_argv_env(void)
   _cleanup_strv_ char **a = hook_build_argv(&h);
   is_int(strv_len(a), 3, "argv as given");
   is_str(a[0], "name0", "args[0] is argv[0], not the path");
-  _cleanup_strv_ char **e = hook_build_env(&h);
+  char *inherited[] = {"PATH=/usr/bin", "BERTH_X=1", NULL};
+  _cleanup_strv_ char **e = hook_build_env(&h, inherited);
   is_int(strv_len(e), 1, "env as given");
   struct spec_hook bare = {.path = "/bin/hook"};
   _cleanup_strv_ char **a2 = hook_build_argv(&bare);
   is_int(strv_len(a2), 1, "no args: argv is the path");
   is_str(a2[0], "/bin/hook", "argv[0] = path");
-  _cleanup_strv_ char **e2 = hook_build_env(&bare);
-  ok(e2 && e2[0] == NULL, "no env: empty environment");
+  _cleanup_strv_ char **e2 = hook_build_env(&bare, inherited);
+  is_int(strv_len(e2), 2, "no env: berth's own environment");
+  is_str(e2[0], "PATH=/usr/bin", "inherited PATH");
+  char *none[] = {NULL};
+  struct spec_hook empty = {.path = "/bin/hook", .env = none};
+  _cleanup_strv_ char **e3 = hook_build_env(&empty, inherited);
+  ok(e3 && e3[0] == NULL, "env: [] is an empty environment");
 }
 
 static int run_sh(const char *script, spec_opt_i64 timeout, bool warn_only, berth_error_t *err)
