@@ -250,7 +250,8 @@ static int init_exec(struct init_args *a, const char *exec_path, char **env, int
 
 static bool is_needed_fd(const struct init_args *a, int fd)
 {
-  if (fd == a->sync_fd || fd == a->fifo_fd || fd == a->console_fd || fd == berth_log_fd())
+  if (fd == a->sync_fd || fd == a->fifo_fd || fd == a->console_fd || fd == berth_log_fd()
+      || fd == seccomp_program_listener_fd(a->seccomp))
     return true;
   for (int t = 0; t < SPEC_NS_COUNT; t++)
     if (fd == a->join_fd[t])
@@ -259,10 +260,11 @@ static bool is_needed_fd(const struct init_args *a, int fd)
 }
 
 /* The init keeps only the fds it uses: the sync socket, exec.fifo, the
- * console socket, the namespaces it joins and berth's log. What else the
- * parent held (the state root and the container's directory, the lock,
- * cgroup directories) and what the caller leaked into berth goes: no exec
- * happens before the user program, so close-on-exec does not help. */
+ * console socket, the namespaces it joins, the seccomp listener socket and
+ * berth's log. What else the parent held (the state root and the
+ * container's directory, the lock, cgroup directories) and what the caller
+ * leaked into berth goes: no exec happens before the user program, so
+ * close-on-exec does not help. */
 static int close_unneeded_fds(const struct init_args *a, berth_error_t *err)
 {
   _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");

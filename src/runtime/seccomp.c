@@ -507,6 +507,11 @@ static int check_kernel_flags(unsigned flags, berth_error_t *err)
   return 0;
 }
 
+int seccomp_program_listener_fd(const struct seccomp_program *prog)
+{
+  return prog ? prog->listener_fd : -1;
+}
+
 static int connect_listener(const char *path, berth_error_t *err)
 {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};

@@ -95,6 +95,9 @@ int seccomp_validate(const struct spec_seccomp *s, berth_error_t *err);
 int seccomp_prepare(const struct spec_seccomp *s, const struct spec_process *p,
                     struct seccomp_program **out, berth_error_t *err);
 void seccomp_program_free(struct seccomp_program *prog);
+/* The socket connected to listenerPath that the init sends the notify fd
+ * over, -1 when there is none: the init must keep it open. */
+int seccomp_program_listener_fd(const struct seccomp_program *prog);
 static inline void seccomp_program_freep(struct seccomp_program **prog)
 {
   seccomp_program_free(*prog);
