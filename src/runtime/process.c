@@ -204,7 +204,9 @@ int process_apply_names(const struct init_ctx *ctx, berth_error_t *err)
   if (c->hostname && *c->hostname)
     {
       if (ctx->utsns_owner != NS_OWNER_CONTAINER)
-        return berth_fail(err, 0, ".hostname: cannot set a hostname without a UTS namespace of the container's own (%s)",
+        return berth_fail(err, 0,
+                          ".hostname: cannot set a hostname without a UTS namespace of the "
+                          "container's own (%s)",
                           ns_owner_why_not(ctx->utsns_owner));
       if (sethostname(c->hostname, strlen(c->hostname)) < 0)
         return berth_fail_sys(err, "set hostname %s", c->hostname);
@@ -212,7 +214,9 @@ int process_apply_names(const struct init_ctx *ctx, berth_error_t *err)
   if (c->domainname && *c->domainname)
     {
       if (ctx->utsns_owner != NS_OWNER_CONTAINER)
-        return berth_fail(err, 0, ".domainname: cannot set a domainname without a UTS namespace of the container's own (%s)",
+        return berth_fail(err, 0,
+                          ".domainname: cannot set a domainname without a UTS namespace of the "
+                          "container's own (%s)",
                           ns_owner_why_not(ctx->utsns_owner));
       if (setdomainname(c->domainname, strlen(c->domainname)) < 0)
         return berth_fail_sys(err, "set domainname %s", c->domainname);
