@@ -306,6 +306,28 @@ static bool ns_is_set(const struct spec_config *c, enum spec_ns_type t)
   return spec_find_namespace(c, t) != NULL;
 }
 
+/* The host's namespace of a type is berth's own or pid 1's: a path naming
+ * either (the same nsfs inode as the fd opened from it) does not give the
+ * container one of its own to set a hostname or sysctls in. */
+static enum ns_owner ns_owner_of(const struct spec_config *c, const int join_fd[SPEC_NS_COUNT],
+                                 enum spec_ns_type t, const char *proc_name)
+{
+  if (!ns_is_set(c, t))
+    return NS_OWNER_HOST_NO_ENTRY;
+  if (join_fd[t] < 0)
+    return NS_OWNER_CONTAINER;
+  struct stat joined, host;
+  if (fstat(join_fd[t], &joined) < 0)
+    return NS_OWNER_HOST_BY_PATH;
+  _cleanup_free_ char *own = xasprintf("/proc/self/ns/%s", proc_name);
+  _cleanup_free_ char *init = xasprintf("/proc/1/ns/%s", proc_name);
+  if (stat(own, &host) < 0 || (host.st_dev == joined.st_dev && host.st_ino == joined.st_ino))
+    return NS_OWNER_HOST_BY_PATH;
+  if (stat(init, &host) == 0 && host.st_dev == joined.st_dev && host.st_ino == joined.st_ino)
+    return NS_OWNER_HOST_BY_PATH;
+  return NS_OWNER_CONTAINER;
+}
+
 int create_options_set_preserve_fds(struct create_options *o, long long preserve, berth_error_t *err)
 {
   if (preserve < 0 || preserve > 65536)
@@ -778,6 +800,9 @@ static void spawn_setup_ctx(struct spawn *sp, struct lifecycle *l, const char *i
   ctx->new_ipcns = ns_is_new(c, SPEC_NS_IPC);
   ctx->new_pidns = ns_is_new(c, SPEC_NS_PID);
   ctx->new_cgroupns = ns_is_new(c, SPEC_NS_CGROUP);
+  ctx->netns_owner = ns_owner_of(c, sp->args.join_fd, SPEC_NS_NETWORK, "net");
+  ctx->ipcns_owner = ns_owner_of(c, sp->args.join_fd, SPEC_NS_IPC, "ipc");
+  ctx->utsns_owner = ns_owner_of(c, sp->args.join_fd, SPEC_NS_UTS, "uts");
   static const struct
   {
     enum spec_ns_type t;

@@ -25,6 +25,16 @@
 #include "spec/spec.h"
 #include "util/error.h"
 
+/* Whose namespace (of a type that hostname and sysctls write into) the
+ * container is in. Joined by path is the container's own unless the path
+ * names berth's own namespace of that type (or pid 1's): same nsfs inode. */
+enum ns_owner
+{
+  NS_OWNER_HOST_NO_ENTRY, /* no entry in .linux.namespaces */
+  NS_OWNER_HOST_BY_PATH,  /* a path that names the host's namespace */
+  NS_OWNER_CONTAINER,     /* new, or joined by path and not the host's */
+};
+
 struct init_ctx
 {
   const struct spec_config *config;
@@ -41,6 +51,7 @@ struct init_ctx
   bool new_ipcns;
   bool new_pidns;
   bool new_cgroupns;
+  enum ns_owner netns_owner, ipcns_owner, utsns_owner;
 };
 
 /* -------- rootfs.c / devices.c (src/runtime) using src/storage helpers */
@@ -92,11 +103,15 @@ char **process_env_with_home(const struct spec_process *p);
 int process_apply_identity(const struct spec_process *p, berth_error_t *err);
 
 /* Sysctl key check (pure, unit-tested): the key must be namespaced and the
- * container must own that namespace (net.* needs a new netns, kernel.shm*,
- * kernel.msg*, kernel.sem, fs.mqueue.* need ipc, kernel.hostname and
- * kernel.domainname need uts); no "..", no '/', value without newline. */
-int sysctl_validate(const char *key, const char *value, bool new_netns, bool new_ipcns,
-                    bool new_utsns, berth_error_t *err);
+ * container must own that namespace, new or joined by path (net.* needs
+ * the netns, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* the ipc ns,
+ * kernel.hostname and kernel.domainname the uts ns); no "..", no '/',
+ * value without newline. */
+int sysctl_validate(const char *key, const char *value, enum ns_owner net, enum ns_owner ipc,
+                    enum ns_owner uts, berth_error_t *err);
+
+/* Why a namespace is not the container's own, for error messages. */
+const char *ns_owner_why_not(enum ns_owner o);
 
 /* validate.c, pure, at create before anything is made: a kernel.hostname
  * (kernel.domainname) sysctl together with .hostname (.domainname), and a

@@ -203,16 +203,21 @@ int process_apply_names(const struct init_ctx *ctx, berth_error_t *err)
   const struct spec_config *c = ctx->config;
   if (c->hostname && *c->hostname)
     {
-      if (!ctx->new_utsns)
-        return berth_fail(err, 0, ".hostname: cannot set a hostname without a new UTS namespace");
+      if (ctx->utsns_owner != NS_OWNER_CONTAINER)
+        return berth_fail(err, 0,
+                          ".hostname: cannot set a hostname without a UTS namespace of the "
+                          "container's own (%s)",
+                          ns_owner_why_not(ctx->utsns_owner));
       if (sethostname(c->hostname, strlen(c->hostname)) < 0)
         return berth_fail_sys(err, "set hostname %s", c->hostname);
     }
   if (c->domainname && *c->domainname)
     {
-      if (!ctx->new_utsns)
+      if (ctx->utsns_owner != NS_OWNER_CONTAINER)
         return berth_fail(err, 0,
-                          ".domainname: cannot set a domainname without a new UTS namespace");
+                          ".domainname: cannot set a domainname without a UTS namespace of the "
+                          "container's own (%s)",
+                          ns_owner_why_not(ctx->utsns_owner));
       if (setdomainname(c->domainname, strlen(c->domainname)) < 0)
         return berth_fail_sys(err, "set domainname %s", c->domainname);
     }
@@ -232,7 +237,7 @@ int sysctl_apply(const struct init_ctx *ctx, berth_error_t *err)
   for (size_t i = 0; i < l->n_sysctl; i++)
     {
       const struct spec_kv *kv = &l->sysctl[i];
-      if (sysctl_validate(kv->key, kv->value, ctx->new_netns, ctx->new_ipcns, ctx->new_utsns, err)
+      if (sysctl_validate(kv->key, kv->value, ctx->netns_owner, ctx->ipcns_owner, ctx->utsns_owner, err)
           < 0)
         return berth_wrap(err, ".linux.sysctl");
       _cleanup_free_ char *path = xasprintf("sys/%s", kv->key);

@@ -33,8 +33,24 @@ static int check_key_syntax(const char *key, berth_error_t *err)
   return 0;
 }
 
-int sysctl_validate(const char *key, const char *value, bool new_netns, bool new_ipcns,
-                    bool new_utsns, berth_error_t *err)
+const char *ns_owner_why_not(enum ns_owner o)
+{
+  return o == NS_OWNER_HOST_BY_PATH ? "its path names the host's: berth's own or pid 1's"
+                                    : "no entry of that type in .linux.namespaces";
+}
+
+static int check_owned(const char *key, enum ns_owner o, const char *title, berth_error_t *err)
+{
+  if (o == NS_OWNER_CONTAINER)
+    return 0;
+  return berth_fail(err, 0,
+                    "sysctl \"%s\" is not allowed: the container does not have its own %s "
+                    "namespace (%s)",
+                    key, title, ns_owner_why_not(o));
+}
+
+int sysctl_validate(const char *key, const char *value, enum ns_owner net, enum ns_owner ipc,
+                    enum ns_owner uts, berth_error_t *err)
 {
   if (check_key_syntax(key, err) < 0)
     return berth_error_ret(*err);
@@ -42,31 +58,10 @@ int sysctl_validate(const char *key, const char *value, bool new_netns, bool new
     return berth_fail(err, 0, "sysctl \"%s\": value must not contain a newline", key);
 
   if (str_has_prefix(key, "net."))
-    {
-      if (!new_netns)
-        return berth_fail(err, 0,
-                          "sysctl \"%s\" is not allowed: the container does not have its own "
-                          "network namespace",
-                          key);
-      return 0;
-    }
+    return check_owned(key, net, "network", err);
   if (key_is_ipc(key))
-    {
-      if (!new_ipcns)
-        return berth_fail(err, 0,
-                          "sysctl \"%s\" is not allowed: the container does not have its own "
-                          "IPC namespace",
-                          key);
-      return 0;
-    }
+    return check_owned(key, ipc, "IPC", err);
   if (str_eq(key, "kernel.hostname") || str_eq(key, "kernel.domainname"))
-    {
-      if (!new_utsns)
-        return berth_fail(err, 0,
-                          "sysctl \"%s\" is not allowed: the container does not have its own "
-                          "UTS namespace",
-                          key);
-      return 0;
-    }
+    return check_owned(key, uts, "UTS", err);
   return berth_fail(err, 0, "sysctl \"%s\" is not in a separate kernel namespace", key);
 }

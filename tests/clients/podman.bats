@@ -48,6 +48,9 @@ setup_file() {
 
 teardown() {
   pod rm -af -t 0 >/dev/null 2>&1 || true
+  pod pod rm -af -t 0 >/dev/null 2>&1 || true
+  # Podman leaves a pod's cgroup in the named and unified hierarchies
+  if [[ -n "${POD_ID:-}" ]]; then rmdir_cgroup "/libpod_parent/$POD_ID"; fi
   if [[ -e "/run/netns/$PODMAN_NETNS" ]]; then ip netns del "$PODMAN_NETNS"; fi
   rm -f "$PODMAN_DIR/cni/87-podman-bridge.conflist"
 }
@@ -55,6 +58,7 @@ teardown() {
 teardown_file() {
   [[ -n "${PODMAN_DIR:-}" && -d "$PODMAN_DIR" ]] || return 0
   pod rm -af -t 0 >/dev/null 2>&1 || true
+  pod pod rm -af -t 0 >/dev/null 2>&1 || true
   pod rmi -af >/dev/null 2>&1 || true
   umount_under "$PODMAN_DIR"
   if [[ -n "${PODMAN_RUNROOT:-}" ]]; then
@@ -358,4 +362,76 @@ EOF
   [ "${lines[0]}" = host-canary ]
   [ "${lines[1]}" = denied ]
   [ "$(sha256sum <"$disk")" = "$sum" ]
+}
+
+# pod_in_bridge_netns ARGS...: podman with Podman's default network (a CNI
+# bridge) set up inside the suite's netns, never the host's (see "podman
+# default network" above); skips without the CNI plugins
+pod_in_bridge_netns() {
+  [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local ]] ||
+    skip "CNI plugins missing (containernetworking-plugins)"
+  command -v iptables >/dev/null || skip "iptables missing (the CNI bridge plugin needs it)"
+  if [[ ! -e "/run/netns/$PODMAN_NETNS" ]]; then
+    ip netns add "$PODMAN_NETNS"
+    ip netns exec "$PODMAN_NETNS" ip link set lo up
+  fi
+  cat >"$PODMAN_DIR/cni/87-podman-bridge.conflist" <<EOF
+{ "cniVersion": "0.4.0", "name": "podman",
+  "plugins": [
+    { "type": "bridge", "bridge": "cni-podman0", "isGateway": true, "ipMasq": true,
+      "ipam": { "type": "host-local", "dataDir": "$PODMAN_DIR/cni-ipam",
+        "routes": [{ "dst": "0.0.0.0/0" }],
+        "ranges": [[{ "subnet": "10.88.0.0/16", "gateway": "10.88.0.1" }]] } },
+    { "type": "portmap", "capabilities": { "portMappings": true } },
+    { "type": "firewall" } ] }
+EOF
+  local cni_existed=0 rc=0
+  [[ -d /var/lib/cni ]] && cni_existed=1
+  in_time 90 nsenter --net="/run/netns/$PODMAN_NETNS" podman --root "$PODMAN_DIR/storage" \
+    --runroot "$PODMAN_RUNROOT" --tmpdir "$PODMAN_DIR/tmp" --network-config-dir "$PODMAN_DIR/cni" \
+    --runtime "$BERTH" --cgroup-manager=cgroupfs "$@" || rc=$?
+  if ((!cni_existed)); then
+    rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null || true
+  fi
+  return "$rc"
+}
+
+@test "podman run --sysctl net.ipv4.ip_forward=1 on the default network (a netns joined by path) (issue 11)" {
+  local host_fwd host_msgmax
+  host_fwd="$(cat /proc/sys/net/ipv4/ip_forward)"
+  host_msgmax="$(cat /proc/sys/kernel/msgmax)"
+  run pod_in_bridge_netns run --rm --sysctl net.ipv4.ip_forward=1 --sysctl kernel.msgmax=4096 "$IMAGE" \
+    sh -c 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax; ip -4 -o addr show eth0 | grep -c "inet 10.88."'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo $output)" = "1 4096 1" ]
+  [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$host_fwd" ]
+  [ "$(cat /proc/sys/kernel/msgmax)" = "$host_msgmax" ]
+}
+
+@test "podman pod create, then --pod P --sysctl net.ipv4.tcp_syncookies=0 --sysctl kernel.msgmax=4096 (issue 11)" {
+  local host_cookies host_msgmax
+  host_cookies="$(cat /proc/sys/net/ipv4/tcp_syncookies)"
+  host_msgmax="$(cat /proc/sys/kernel/msgmax)"
+  # the infra container from the local busybox image (no pause image
+  # offline); Podman 4.3 splits --infra-command at spaces
+  POD_ID="$(pod pod create --name jp --network none --infra-image "$IMAGE" --infra-command 'sleep 1000000')"
+  [[ "$POD_ID" =~ ^[0-9a-f]{64}$ ]]
+  # pod members join the infra's net, ipc and uts namespaces by path
+  run pod run --rm --pod jp --sysctl net.ipv4.tcp_syncookies=0 --sysctl kernel.msgmax=4096 "$IMAGE" \
+    sh -c 'cat /proc/sys/net/ipv4/tcp_syncookies /proc/sys/kernel/msgmax; readlink /proc/self/ns/net'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[1]}" = 4096 ]
+  # the infra's namespaces took them: a second member sees them
+  local infra_net="${lines[2]}"
+  run pod run --rm --pod jp "$IMAGE" sh -c 'cat /proc/sys/net/ipv4/tcp_syncookies /proc/sys/kernel/msgmax; readlink /proc/self/ns/net'
+  [ "$status" -eq 0 ]
+  [ "$(echo $output)" = "0 4096 $infra_net" ]
+  [ "$infra_net" != "$(readlink /proc/self/ns/net)" ]
+  [ "$(cat /proc/sys/net/ipv4/tcp_syncookies)" = "$host_cookies" ]
+  [ "$(cat /proc/sys/kernel/msgmax)" = "$host_msgmax" ]
+  run pod pod rm -f -t 0 jp
+  [ "$status" -eq 0 ]
 }
