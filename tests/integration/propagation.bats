@@ -17,14 +17,16 @@ setup() {
       | .mounts += [{"destination": "/data", "type": "bind", "source": $v, "options": ["rbind"]}]' \
     --arg v "$T/vol"
   mkdir -p "$T/vol" "$B/rootfs/data"
-  export T B ID BERTH BERTH_ROOT RUNC_ROOT
+  NO_PIVOT=""
+  export T B ID BERTH BERTH_ROOT RUNC_ROOT NO_PIVOT
 }
 
 teardown() {
   cleanup_containers
 }
 
-# prop_case RUNTIME KIND PROP [VOLUME-OPTIONS-JSON]: in a throw-away
+# prop_case RUNTIME KIND PROP [VOLUME-OPTIONS-JSON]: ($NO_PIVOT set: run
+# --no-pivot) in a throw-away
 # namespace, mount the volume (a tmpfs, shared) and the rootfs (KIND:
 # plain, self or overlay), start the container, mount a tmpfs below the
 # volume on the host (h2c) and one below /data and one on /root in the
@@ -55,7 +57,7 @@ prop_case() {
     esac
     mounts_here() { awk -v t="$T/" "index(\$5, t) == 1 { print \$5 }" /proc/self/mountinfo; }
     mounts_here >"$T/mp_before"
-    rtc run -d --bundle "$B" "$ID" </dev/null >"$T/run.out" 2>&1 || { cat "$T/run.out"; exit 1; }
+    rtc run ${NO_PIVOT:+--no-pivot} -d --bundle "$B" "$ID" </dev/null >"$T/run.out" 2>&1 || { cat "$T/run.out"; exit 1; }
     pid="$(rtc state "$ID" | jq -r .pid)"
     mount -t tmpfs berth-test-h2c "$T/vol/h2c"
     nsenter -t "$pid" -m mount -t tmpfs berth-test-c2h /data/c2h || echo "nsenter c2h failed"
@@ -177,5 +179,26 @@ all_values() {
       [[ "$output" == *"below the rootfs: 0"* ]]
       assert_no_leftovers "$ID"
     done
+  done
+}
+
+@test "rootfsPropagation with --no-pivot: every value runs on an overlay rootfs, / gets it, nothing reaches the host" {
+  # the old root is made a slave before its mounts are detached when
+  # anything outside the rootfs is shared: a volume then no longer sends
+  # its mounts to the host (berth-create(8), --no-pivot)
+  NO_PIVOT=1
+  local prop root h2c
+  for prop in rshared shared rslave slave rprivate private runbindable unbindable; do
+    prop_case berth overlay "$prop"
+    h2c=yes
+    case $prop in
+      *shared) root=shared ;;
+      *slave) root=master ;;
+      rprivate) root=private h2c=no ;;
+      private) root=private ;;
+      runbindable) root=unbindable h2c=no ;;
+      unbindable) root=unbindable ;;
+    esac
+    expect "$root" "$h2c" no
   done
 }
