@@ -173,10 +173,12 @@ all_values() {
         "$BERTH" --root "$BERTH_ROOT" run --bundle "$B" "$ID"
         rc=$?
         echo "below the rootfs: $(awk -v r="$B/rootfs/" "index(\$5, r) == 1" /proc/self/mountinfo | wc -l)"
+        for m in /proc /sys /dev /sys/fs/cgroup; do mountpoint -q "$m" || echo "$m UNMOUNTED"; done
         exit $rc'
       echo "$kind $prop: $output"
       [ "$status" -eq 0 ]
       [[ "$output" == *"below the rootfs: 0"* ]]
+      [[ "$output" != *UNMOUNTED* ]] # detaching the old root unmounted none of the host's
       assert_no_leftovers "$ID"
     done
   done
