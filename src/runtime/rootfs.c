@@ -67,14 +67,17 @@ static char *unescape_mountinfo(const char *s)
   return out;
 }
 
-/* pivot_root refuses a new root whose parent mount is shared: make the
- * mount holding the rootfs's parent directory private when it is */
-static int make_parent_mount_private(const char *rootfs, berth_error_t *err)
+/* The rootfs is bound on the mount holding it (the one mounted on the
+ * rootfs itself when it is a mount point, as under containerd): when that
+ * mount is shared, the bind would be its peer, the container's mounts
+ * would propagate to the caller's, and pivot_root refuses a shared new
+ * root or parent. Make it a slave (asked for "slave") or private. */
+static int unshare_rootfs_mount(const char *rootfs, enum storage_propagation prop,
+                                berth_error_t *err)
 {
   _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
   if (!f)
     return berth_fail_sys(err, "open /proc/self/mountinfo");
-  _cleanup_free_ char *parent = storage_path_dir(rootfs);
   _cleanup_free_ char *best = NULL;
   bool best_shared = false;
   _cleanup_free_ char *line = NULL;
@@ -89,7 +92,7 @@ static int make_parent_mount_private(const char *rootfs, berth_error_t *err)
       _cleanup_free_ char *mp = unescape_mountinfo(field);
       size_t n = strlen(mp);
       bool covers = str_eq(mp, "/")
-                    || (strncmp(parent, mp, n) == 0 && (parent[n] == '/' || parent[n] == '\0'));
+                    || (strncmp(rootfs, mp, n) == 0 && (rootfs[n] == '/' || rootfs[n] == '\0'));
       if (!covers || (best && strlen(best) > n))
         continue;
       bool shared = false;
@@ -101,9 +104,24 @@ static int make_parent_mount_private(const char *rootfs, berth_error_t *err)
       best = steal_pointer(&mp);
       best_shared = shared;
     }
-  if (best && best_shared && mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
-    return berth_fail_sys(err, "make %s private", best);
+  if (!best || !best_shared)
+    return 0;
+  bool slave = prop == STORAGE_PROP_SLAVE;
+  if (mount(NULL, best, NULL, slave ? MS_SLAVE : MS_PRIVATE, NULL) < 0)
+    return berth_fail_sys(err, "make the mount holding the rootfs (%s) %s", best,
+                          slave ? "a slave" : "private");
   return 0;
+}
+
+/* unbindable is applied to the new / only: an unbindable mount cannot be
+ * bound (the rootfs on itself); until then it is private */
+static enum storage_propagation propagation_before_bind(enum storage_propagation prop)
+{
+  if (prop == STORAGE_PROP_UNBINDABLE)
+    return STORAGE_PROP_PRIVATE;
+  if (prop == STORAGE_PROP_RUNBINDABLE)
+    return STORAGE_PROP_RPRIVATE;
+  return prop;
 }
 
 /* ------------------------------------------------------------ single mounts */
@@ -559,6 +577,7 @@ int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err)
   enum storage_propagation prop;
   if (root_propagation(ctx, &prop, err) < 0)
     return berth_error_ret(*err);
+  prop = propagation_before_bind(prop);
   if (mount(NULL, "/", NULL, storage_propagation_flags(prop), NULL) < 0)
     return berth_fail_sys(err, "set the propagation of / (.linux.rootfsPropagation)");
 
@@ -567,11 +586,10 @@ int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err)
     return berth_fail_sys(err, "rootfs %s", ctx->rootfs);
   if (!S_ISDIR(st.st_mode))
     return berth_fail(err, ENOTDIR, "rootfs %s", ctx->rootfs);
-  /* before the bind, so the rootfs mount is not shared either; after a
-   * recursive slave/private/unbindable change nothing can be shared */
-  bool may_be_shared = prop != STORAGE_PROP_RSLAVE && prop != STORAGE_PROP_RPRIVATE
-                       && prop != STORAGE_PROP_RUNBINDABLE;
-  if (may_be_shared && make_parent_mount_private(ctx->rootfs, err) < 0)
+  /* before the overlay and the bind; after a recursive slave or private
+   * change nothing can be shared */
+  bool may_be_shared = prop != STORAGE_PROP_RSLAVE && prop != STORAGE_PROP_RPRIVATE;
+  if (may_be_shared && unshare_rootfs_mount(ctx->rootfs, prop, err) < 0)
     return berth_error_ret(*err);
   if (mount_overlay_root(ctx, err) < 0)
     return berth_error_ret(*err);
@@ -732,6 +750,27 @@ static int chroot_only(const struct init_ctx *ctx, berth_error_t *err)
   return 0;
 }
 
+/* pivot_root(".", ".") stacks the old root on the new one while "."
+ * still names the new root: the old root is reached through an fd taken
+ * before. It is made a slave so that detaching it unmounts nothing of the
+ * caller's; the new root's own propagation (a volume shared with the host,
+ * say) is left as it is. */
+static int pivot_and_detach_old_root(const char *rootfs, berth_error_t *err)
+{
+  _cleanup_close_ int old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (old_root < 0)
+    return berth_fail_sys(err, "open the old root");
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    return berth_fail_sys(err, "pivot_root to %s", rootfs);
+  if (fchdir(old_root) < 0)
+    return berth_fail_sys(err, "chdir to the old root");
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return berth_fail_sys(err, "make the old root a slave");
+  if (umount2(".", MNT_DETACH) < 0)
+    return berth_fail_sys(err, "detach the old root");
+  return 0;
+}
+
 static int enter_root(const struct init_ctx *ctx, berth_error_t *err)
 {
   _cleanup_close_ int new_root = open(ctx->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -750,27 +789,26 @@ static int enter_root(const struct init_ctx *ctx, berth_error_t *err)
       if (chroot(".") < 0)
         return berth_fail_sys(err, "chroot to the rootfs");
     }
-  else
-    {
-      /* the old root ends up stacked on "."; detach it without telling
-       * the host's mounts about it */
-      if (syscall(SYS_pivot_root, ".", ".") < 0)
-        return berth_fail_sys(err, "pivot_root to %s", ctx->rootfs);
-      if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-        return berth_fail_sys(err, "make the old root a slave");
-      if (umount2(".", MNT_DETACH) < 0)
-        return berth_fail_sys(err, "detach the old root");
-    }
+  else if (pivot_and_detach_old_root(ctx->rootfs, err) < 0)
+    return berth_error_ret(*err);
   if (chdir("/") < 0)
     return berth_fail_sys(err, "chdir /");
-  /* a shared or private root propagation is applied to the new root now:
-   * doing it on the rootfs before pivot_root could reach the host's mounts
-   * and would make pivot_root fail */
+  return 0;
+}
+
+/* A shared, private or unbindable root propagation is applied to the new
+ * root last: on the rootfs before pivot_root, shared could reach the
+ * caller's mounts and makes pivot_root fail; unbindable would fail the
+ * bind of the rootfs on itself and those of the masked and read-only
+ * paths. A slave one is in effect already. */
+static int apply_root_propagation(const struct init_ctx *ctx, berth_error_t *err)
+{
   enum storage_propagation prop;
   if (root_propagation(ctx, &prop, err) < 0)
     return berth_error_ret(*err);
-  if (prop != STORAGE_PROP_RSLAVE && prop != STORAGE_PROP_SLAVE
-      && mount(NULL, "/", NULL, storage_propagation_flags(prop), NULL) < 0)
+  if (prop == STORAGE_PROP_RSLAVE || prop == STORAGE_PROP_SLAVE)
+    return 0;
+  if (mount(NULL, "/", NULL, storage_propagation_flags(prop), NULL) < 0)
     return berth_fail_sys(err,
                           "set the propagation of the container's / (.linux.rootfsPropagation)");
   return 0;
@@ -918,6 +956,8 @@ int rootfs_finish(const struct init_ctx *ctx, berth_error_t *err)
       if (storage_remount_flags(top, MS_RDONLY, false, err) < 0)
         return berth_wrap(err, "remount / read-only (.root.readonly)");
     }
+  if (!ctx->no_mountns && apply_root_propagation(ctx, err) < 0)
+    return berth_error_ret(*err);
   if (chdir("/") < 0)
     return berth_fail_sys(err, "chdir /");
   return 0;
