@@ -25,6 +25,8 @@
 #include "spec/spec.h"
 #include "util/error.h"
 
+struct host_trees;
+
 struct init_ctx
 {
   const struct spec_config *config;
@@ -41,6 +43,9 @@ struct init_ctx
   bool new_ipcns;
   bool new_pidns;
   bool new_cgroupns;
+  /* detached mounts made on the host side (hosttrees.h), inherited at
+   * clone time; NULL when none */
+  struct host_trees *host_trees;
 };
 
 /* -------- rootfs.c / devices.c (src/runtime) using src/storage helpers */
