@@ -199,8 +199,13 @@ static char *bind_source(const struct init_ctx *ctx, const char *source)
 static int host_tree(const struct mount_ctx *mc)
 {
   const struct host_trees *t = mc->ctx->host_trees;
-  size_t i = (size_t) (mc->m - mc->ctx->config->mounts);
-  return t && i < t->n_mounts ? t->mounts[i] : -1;
+  const struct spec_config *c = mc->ctx->config;
+  uintptr_t first = (uintptr_t) c->mounts, m = (uintptr_t) mc->m;
+  /* a mount berth adds itself is not in the config's array */
+  if (!t || m < first || m >= first + c->n_mounts * sizeof *c->mounts)
+    return -1;
+  size_t i = (m - first) / sizeof *c->mounts;
+  return i < t->n_mounts ? t->mounts[i] : -1;
 }
 
 /* An id-mapped bind is always the host side's copy; another one only
