@@ -359,3 +359,32 @@ EOF
   [ "${lines[1]}" = denied ]
   [ "$(sha256sum <"$disk")" = "$sum" ]
 }
+
+@test "podman --uidmap: a volume below a root:root 0000 directory binds (berth opens it on the host side)" {
+  # the container's root (host 100000) cannot search the directory: berth
+  # hands the init a copy of the volume made with its own credentials
+  local d="$BATS_TEST_TMPDIR/locked/vol"
+  mkdir -p "$d"
+  echo from-the-host >"$d/f"
+  chmod 644 "$d/f"
+  chmod 0000 "$BATS_TEST_TMPDIR/locked"
+  run pod run --rm --network none --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
+    -v "$d:/vol" "$IMAGE" cat /vol/f
+  chmod 755 "$BATS_TEST_TMPDIR/locked"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = from-the-host ]
+}
+
+@test "podman --uidmap with an :idmap volume: the host's root files are the container root's" {
+  local d="$BATS_TEST_TMPDIR/idm"
+  mkdir "$d"
+  echo x >"$d/f"
+  run pod run --rm --network none --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
+    -v "$d:/idm:idmap" "$IMAGE" sh -c 'stat -c %u:%g /idm/f; echo y >/idm/new && echo written'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0:0 ]
+  [ "${lines[1]}" = written ]
+  [ "$(stat -c %u:%g "$d/new")" = 0:0 ]
+}
