@@ -230,6 +230,12 @@ int storage_attach_tree(int tree, int tfd, const char *target, berth_error_t *er
 {
   if (move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return berth_fail_sys(err, "attach a mount tree on %s", target);
+  /* a copy of a shared mount made in another mount namespace: whatever
+   * the kernel made of its peer group, mounts made on it here must not
+   * propagate back there (the tree's fd names its root, attached now) */
+  _cleanup_free_ char *path = storage_fd_path(tree);
+  if (mount(NULL, path, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return berth_fail_sys(err, "make the mount on %s a slave", target);
   return 0;
 }
 

@@ -142,7 +142,10 @@ int storage_bind_fd(const char *src_path, int src_fd, int target_fd, const char 
 int storage_open_bind_tree(const char *src_path, bool recursive, unsigned long flags,
                            berth_error_t *err);
 
-/* move_mount a detached tree onto the object target_fd (O_PATH) names. */
+/* move_mount a detached tree onto the object target_fd (O_PATH) names,
+ * then make it (recursively) a slave: no mount made on it propagates back
+ * to the mount namespace the copy was made in. Before pivot_root (it goes
+ * through /proc/self/fd). */
 int storage_attach_tree(int tree, int target_fd, const char *target, berth_error_t *err);
 
 /* Remount the mount at target_fd with MS_* flags added (e.g. MS_RDONLY),

@@ -22,7 +22,11 @@ setup() {
 
 teardown() {
   cleanup_containers
-  if [[ -n "$RO_MOUNT" ]] && mountpoint -q "$RO_MOUNT"; then umount "$RO_MOUNT"; fi
+  if [[ -n "$RO_MOUNT" ]]; then
+    chmod 755 "$USERNS_DIR/locked" 2>/dev/null || true
+    if mountpoint -q "$RO_MOUNT/sub" 2>/dev/null; then umount "$RO_MOUNT/sub"; fi
+    if mountpoint -q "$RO_MOUNT"; then umount "$RO_MOUNT"; fi
+  fi
   if [[ -n "${USERNS_DIR:-}" ]]; then
     chmod -R u+rwx "$USERNS_DIR" 2>/dev/null || true
     rm -rf "$USERNS_DIR"
@@ -224,4 +228,24 @@ no_mounts_left() {
   [ "$status" -eq 0 ]
   [ "$(jq -r '.linux.mountExtensions.idmap.enabled' <<<"$output")" = true ]
   jq -e '.mountOptions | index("idmap") and index("ridmap")' <<<"$output"
+}
+
+@test "user namespace: a mount the container makes on a host-side copy of a shared source does not reach the host" {
+  mkdir -p "$USERNS_DIR/locked/shared/sub"
+  chmod 755 "$USERNS_DIR/locked/shared" "$USERNS_DIR/locked/shared/sub"
+  RO_MOUNT="$USERNS_DIR/locked/shared"
+  mount --bind "$RO_MOUNT" "$RO_MOUNT"
+  mount --make-shared "$RO_MOUNT"
+  chmod 0000 "$USERNS_DIR/locked"
+  userns_bundle 'mount -t tmpfs none /data/sub && echo mounted; grep " /data" /proc/self/mountinfo' \
+    '.mounts += [{destination: "/data", type: "bind", source: $s, options: ["bind"]}]
+     | .process.capabilities = {bounding: ["CAP_SYS_ADMIN"], effective: ["CAP_SYS_ADMIN"], permitted: ["CAP_SYS_ADMIN"]}' \
+    --arg s "$RO_MOUNT"
+  run berth run --bundle "$B" "$ID"
+  echo "$output"
+  chmod 755 "$USERNS_DIR/locked"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = mounted ]
+  ! mountpoint -q "$RO_MOUNT/sub"
+  ! grep -q "$RO_MOUNT/sub" /proc/self/mountinfo
 }
