@@ -7,6 +7,7 @@
  *      parent, lo up in a new network namespace, prctl(PR_SET_DUMPABLE, 0)
  *      for the whole time
  *   2. rootfs_prepare()                      -- mounts, devices, in the new mount ns
+ *      (with copies berth made on the host side before the clone: hosttrees.h)
  *   3. createRuntime hooks (parent, host ns), createContainer hooks (here)
  *   4. rootfs_finish()                       -- pivot_root, masked/readonly paths
  *   5. console_setup() when process.terminal
