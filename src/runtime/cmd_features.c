@@ -1,9 +1,12 @@
 /* berth features: the runtime-spec features document, built from what
  * this berth and the libraries and kernel under it really support. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "runtime/cli.h"
 #include "runtime/seccomp.h"
@@ -54,6 +57,13 @@ static bool mount_option_understood(const char *name)
   bool known = o.data == NULL;
   storage_mount_opts_free(&o);
   return known;
+}
+
+/* id-mapped mounts need mount_setattr (Linux 5.12): a call with a bad fd
+ * fails with EBADF where it exists */
+static bool kernel_has_mount_setattr(void)
+{
+  return syscall(SYS_mount_setattr, -1, "", 0, NULL, 0) < 0 && errno != ENOSYS;
 }
 
 static void collect_mount_options(struct strlist *l)
@@ -140,7 +150,8 @@ int cmd_features(const struct global_opts *g, int argc, char **argv, berth_error
   f.linux_.apparmor = (struct spec_features_enabled){.present = true, .enabled = false};
   f.linux_.selinux = (struct spec_features_enabled){.present = true, .enabled = false};
   f.linux_.intel_rdt = (struct spec_features_enabled){.present = true, .enabled = false};
-  f.linux_.idmap = (struct spec_features_enabled){.present = true, .enabled = mount_option_understood("idmap")};
+  f.linux_.idmap = (struct spec_features_enabled){.present = true,
+                                                  .enabled = mount_option_understood("idmap") && kernel_has_mount_setattr()};
 
   _cleanup_free_ char *json = NULL;
   size_t len = 0;

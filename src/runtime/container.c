@@ -25,6 +25,7 @@
 #include "cgroups/cgroups.h"
 #include "net/net.h"
 #include "runtime/hooks.h"
+#include "runtime/hosttrees.h"
 #include "runtime/hostcheck.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
@@ -648,6 +649,7 @@ struct spawn
   int parent_sync;
   int pid_ns_fd;  /* the pid namespace to join, -1 */
   int own_pid_ns; /* ours, to return to after the clone */
+  struct host_trees trees;
 };
 
 static void spawn_cleanup(struct spawn *s)
@@ -656,6 +658,7 @@ static void spawn_cleanup(struct spawn *s)
   int fds[] = {s->args.sync_fd, s->args.fifo_fd, s->args.console_fd, s->parent_sync, s->pid_ns_fd,
                s->own_pid_ns};
   close_fds(fds, ARRAY_SIZE(fds));
+  host_trees_close(&s->trees);
 }
 
 static __attribute__((noreturn)) void intermediate_fail(int sync_fd, const char *what)
@@ -883,6 +886,9 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
   if (c->linux_ && c->linux_->seccomp && seccomp_prepare(c->linux_->seccomp, c->process, &filter, err) < 0)
     return -1;
   sp.args.seccomp = filter;
+  if (host_trees_prepare(c, l->state->bundle, l->c->dir_fd, &sp.trees, err) < 0)
+    return -1;
+  sp.args.ctx.host_trees = &sp.trees;
   return spawn_init(l, &sp, err);
 }
 

@@ -3,10 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "runtime/hosttrees.h"
 #include "runtime/linux.h"
 #include "storage/procfs.h"
 #include "storage/storage.h"
@@ -92,9 +94,22 @@ static int bind_device(int root_fd, const struct dev_node *d, berth_error_t *err
   return 0;
 }
 
-static int create_device(const struct init_ctx *ctx, int root_fd, const struct dev_node *d,
-                         berth_error_t *err)
+/* a copy of the node berth made on the host side (hosttrees.h) */
+static int attach_host_node(int root_fd, const struct dev_node *d, int tree, berth_error_t *err)
 {
+  _cleanup_close_ int target = storage_create_target(root_fd, d->path, false, err);
+  if (target < 0)
+    return berth_error_ret(*err);
+  if (procfs_fd_is_procfs(target))
+    return berth_fail(err, 0, "device %s is inside /proc", d->path);
+  return storage_attach_tree(tree, target, d->path, err);
+}
+
+static int create_device(const struct init_ctx *ctx, int root_fd, const struct dev_node *d,
+                         int host_tree, berth_error_t *err)
+{
+  if (host_tree >= 0)
+    return attach_host_node(root_fd, d, host_tree, err);
   if (!ctx->new_userns)
     {
       berth_error_t e = NULL;
@@ -172,7 +187,7 @@ int devices_setup(const struct init_ctx *ctx, int root_fd, berth_error_t *err)
   const struct spec_linux *l = ctx->config->linux_;
   for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
     if (!configured(l, default_devices[i].path)
-        && create_device(ctx, root_fd, &default_devices[i], err) < 0)
+        && create_device(ctx, root_fd, &default_devices[i], -1, err) < 0)
       return berth_wrap(err, "default device %s", default_devices[i].path);
   for (size_t i = 0; l && i < l->n_devices; i++)
     {
@@ -180,8 +195,86 @@ int devices_setup(const struct init_ctx *ctx, int root_fd, berth_error_t *err)
       _cleanup_free_ char *path = NULL;
       if (config_device(&l->devices[i], i, &d, &path, err) < 0)
         return berth_error_ret(*err);
-      if (create_device(ctx, root_fd, &d, err) < 0)
+      const struct host_trees *t = ctx->host_trees;
+      int tree = t && i < t->n_devices ? t->devices[i] : -1;
+      if (create_device(ctx, root_fd, &d, tree, err) < 0)
         return berth_wrap(err, ".linux.devices[%zu] %s", i, path);
     }
   return dev_symlinks(root_fd, err);
+}
+
+/* ------------------------------------------------------------ host side */
+
+static int host_id(const struct spec_id_mapping *m, size_t n, uint32_t id, uint32_t *out)
+{
+  for (size_t i = 0; i < n; i++)
+    if (id >= m[i].container_id && id - m[i].container_id < m[i].size)
+      {
+        *out = m[i].host_id + (id - m[i].container_id);
+        return 0;
+      }
+  return -1;
+}
+
+static int host_owner(const struct spec_linux *l, const struct dev_node *d, size_t i, uid_t *uid,
+                      gid_t *gid, berth_error_t *err)
+{
+  uint32_t u, g;
+  if (host_id(l->uid_mappings, l->n_uid_mappings, d->uid, &u) < 0)
+    return berth_fail(err, 0, ".linux.devices[%zu].uid: %u is not mapped in .linux.uidMappings", i,
+                      (unsigned) d->uid);
+  if (host_id(l->gid_mappings, l->n_gid_mappings, d->gid, &g) < 0)
+    return berth_fail(err, 0, ".linux.devices[%zu].gid: %u is not mapped in .linux.gidMappings", i,
+                      (unsigned) d->gid);
+  *uid = (uid_t) u;
+  *gid = (gid_t) g;
+  return 0;
+}
+
+/* The node's copy may carry dev: the state dir's mount (/run) is nodev */
+static int open_node_tree(int dir, const char *name, const struct dev_node *d, berth_error_t *err)
+{
+  _cleanup_close_ int tree = open_tree(dir, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0)
+    return berth_fail_sys(err, "open_tree of the node for %s", d->path);
+  struct mount_attr attr = { .attr_clr = MOUNT_ATTR_NODEV };
+  if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    return berth_fail_sys(err, "allow the device on the mount of %s", d->path);
+  return steal_fd(&tree);
+}
+
+static int make_host_node(const struct spec_linux *l, int dir, size_t i, int *fd,
+                          berth_error_t *err)
+{
+  struct dev_node d;
+  _cleanup_free_ char *path = NULL;
+  if (config_device(&l->devices[i], i, &d, &path, err) < 0)
+    return -1;
+  struct dev_node host = d;
+  if (host_owner(l, &d, i, &host.uid, &host.gid, err) < 0)
+    return -1;
+  _cleanup_free_ char *name = xasprintf("%zu", i);
+  dev_t dev = d.type == S_IFIFO ? 0 : makedev(d.major, d.minor);
+  if (mknodat(dir, name, d.type | (d.mode & 07777), dev) < 0)
+    return berth_fail_sys(err, ".linux.devices[%zu] %s: mknod on the host side", i, path);
+  if (set_owner_mode(dir, name, &host, err) < 0 || (*fd = open_node_tree(dir, name, &d, err)) < 0)
+    return berth_wrap(err, ".linux.devices[%zu]", i);
+  return 0;
+}
+
+int devices_make_host_nodes(const struct spec_config *c, int state_dir_fd, int *fds,
+                            berth_error_t *err)
+{
+  const struct spec_linux *l = c->linux_;
+  if (!l || !l->n_devices)
+    return 0;
+  if (mkdirat(state_dir_fd, "devices", 0700) < 0)
+    return berth_fail_sys(err, "create the devices directory in the state directory");
+  _cleanup_close_ int dir = openat(state_dir_fd, "devices", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir < 0)
+    return berth_fail_sys(err, "open the devices directory in the state directory");
+  for (size_t i = 0; i < l->n_devices; i++)
+    if (make_host_node(l, dir, i, &fds[i], err) < 0)
+      return -1;
+  return 0;
 }

@@ -19,6 +19,7 @@
 #include "net/net.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
+#include "runtime/hosttrees.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
 #include "runtime/spawn.h"
@@ -191,6 +192,7 @@ static int init_prepare(struct init_args *a, char **exec_path, char ***env, bert
     return -1;
   if (rootfs_prepare(&a->ctx, err) < 0)
     return -1;
+  host_trees_close(a->ctx.host_trees);
   if (has_runtime_hooks(hooks) || a->wait_for_network)
     {
       if (sync_send(a->sync_fd, SYNC_HOOKS, 0, NULL, err) < 0
@@ -256,7 +258,7 @@ static bool is_needed_fd(const struct init_args *a, int fd)
   for (int t = 0; t < SPEC_NS_COUNT; t++)
     if (fd == a->join_fd[t])
       return true;
-  return false;
+  return host_trees_holds(a->ctx.host_trees, fd);
 }
 
 /* The init keeps only the fds it uses: the sync socket, exec.fifo, the

@@ -7,6 +7,7 @@
  *      parent, lo up in a new network namespace, prctl(PR_SET_DUMPABLE, 0)
  *      for the whole time
  *   2. rootfs_prepare()                      -- mounts, devices, in the new mount ns
+ *      (with copies berth made on the host side before the clone: hosttrees.h)
  *   3. createRuntime hooks (parent, host ns), createContainer hooks (here)
  *   4. rootfs_finish()                       -- pivot_root, masked/readonly paths
  *   5. console_setup() when process.terminal
@@ -35,6 +36,8 @@ enum ns_owner
   NS_OWNER_CONTAINER,     /* new, or joined by path and not the host's */
 };
 
+struct host_trees;
+
 struct init_ctx
 {
   const struct spec_config *config;
@@ -52,6 +55,10 @@ struct init_ctx
   bool new_pidns;
   bool new_cgroupns;
   enum ns_owner netns_owner, ipcns_owner, utsns_owner;
+
+  /* detached mounts made on the host side (hosttrees.h), inherited at
+   * clone time; NULL when none */
+  struct host_trees *host_trees;
 };
 
 /* -------- rootfs.c / devices.c (src/runtime) using src/storage helpers */

@@ -14,6 +14,11 @@
  * host's nodes in a user namespace), /dev symlinks and /dev/ptmx, inside
  * the rootfs at root_fd. */
 int devices_setup(const struct init_ctx *ctx, int root_fd, berth_error_t *err);
+/* On the host side (hosttrees.h): every .linux.devices node made in
+ * STATE_DIR/devices, owned by the host ids of its uid/gid in the
+ * container's mappings, and a detached copy of it in fds[i]. */
+int devices_make_host_nodes(const struct spec_config *c, int state_dir_fd, int *fds,
+                            berth_error_t *err);
 
 /* process.c: hostname and domainname, then linux.sysctl validated and
  * written under /proc/sys. rootfs_finish calls both right after pivot_root,

@@ -3,6 +3,7 @@ libberth_a_SOURCES += \
 	src/runtime/linux.h \
 	src/runtime/rootfs.c \
 	src/runtime/devices.c \
+	src/runtime/hosttrees.c src/runtime/hosttrees.h \
 	src/runtime/console.c \
 	src/runtime/process.c \
 	src/runtime/home.c \

@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "runtime/hosttrees.h"
 #include "runtime/init.h"
 #include "runtime/linux.h"
 #include "storage/mountinfo.h"
@@ -212,20 +213,57 @@ static char *bind_source(const struct init_ctx *ctx, const char *source)
   return xasprintf("%s/%s", ctx->bundle, source);
 }
 
+/* berth's host-side copy of the source (hosttrees.h), or -1 */
+static int host_tree(const struct mount_ctx *mc)
+{
+  const struct host_trees *t = mc->ctx->host_trees;
+  const struct spec_config *c = mc->ctx->config;
+  uintptr_t first = (uintptr_t) c->mounts, m = (uintptr_t) mc->m;
+  /* a mount berth adds itself is not in the config's array */
+  if (!t || m < first || m >= first + c->n_mounts * sizeof *c->mounts)
+    return -1;
+  size_t i = (m - first) / sizeof *c->mounts;
+  return i < t->n_mounts ? t->mounts[i] : -1;
+}
+
+/* An id-mapped bind is always the host side's copy; another one only
+ * when the source cannot be reached from here (a user namespace's root
+ * under a 0000 directory): a bind made here keeps the host's locks. */
+static int bind_source_tree(struct mount_ctx *mc, const char *src, struct stat *st,
+                            berth_error_t *err)
+{
+  int tree = host_tree(mc);
+  bool idmapped = host_trees_is_idmapped(mc->m, &mc->opts);
+  if (idmapped && tree < 0)
+    return berth_fail(err, EINVAL, "id-mapped bind of %s: no mount made on the host side", src);
+  if (!idmapped)
+    {
+      if (stat(src, st) == 0)
+        return -1; /* bind by path */
+      if (errno != EACCES || tree < 0)
+        return berth_fail_sys(err, "bind source %s", src);
+    }
+  if (fstat(tree, st) < 0)
+    return berth_fail_sys(err, "bind source %s (made on the host side)", src);
+  return tree;
+}
+
 static int mount_bind(struct mount_ctx *mc, berth_error_t *err)
 {
   if (!mc->m->source || !*mc->m->source)
     return berth_fail(err, 0, "bind mount without a source");
   _cleanup_free_ char *src = bind_source(mc->ctx, mc->m->source);
   struct stat st;
-  if (stat(src, &st) < 0)
-    return berth_fail_sys(err, "bind source %s", src);
+  int tree = bind_source_tree(mc, src, &st, err);
+  if (tree < 0 && *err)
+    return berth_error_ret(*err);
   _cleanup_close_ int target
       = storage_create_target(mc->root_fd, mc->dest, S_ISDIR(st.st_mode), err);
   if (target < 0 || check_target(mc, target, mc->dest, err) < 0)
     return berth_error_ret(*err);
   unsigned long flags = mc->opts.flags & ~(unsigned long) (MS_BIND | MS_REC | MS_REMOUNT);
-  if (storage_bind_fd(src, -1, target, mc->dest, mc->opts.recursive, flags, err) < 0)
+  if (tree >= 0 ? storage_attach_tree(tree, target, mc->dest, err) < 0
+                : storage_bind_fd(src, -1, target, mc->dest, mc->opts.recursive, flags, err) < 0)
     return berth_error_ret(*err);
   return apply_post_mount(mc, err);
 }

@@ -180,24 +180,26 @@ int storage_bind(const char *src_path, int src_fd, int root_fd, const char *targ
   return storage_bind_fd(src_path, src_fd, tfd, target, recursive, flags, err);
 }
 
-int storage_bind_fd(const char *src_path, int src_fd, int tfd, const char *target, bool recursive,
-                    unsigned long flags, berth_error_t *err)
+/* open_tree(OPEN_TREE_CLONE) with the bind's flags set on the copy; -1
+ * with errno ENOSYS untouched (the caller falls back to mount(2)) */
+static int open_bind_tree(const char *src_path, int src_fd, const char *target, bool recursive,
+                          unsigned long flags, berth_error_t *err)
 {
   unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
   _cleanup_close_ int tree = src_path ? open_tree(AT_FDCWD, src_path, tree_flags)
                                       : open_tree(src_fd, "", tree_flags | AT_EMPTY_PATH);
   if (tree < 0 && errno == ENOSYS)
-    return bind_legacy(src_path, src_fd, tfd, target, recursive, flags, err);
+    return -1;
+  const char *what = src_path ? src_path : "fd";
   if (tree < 0)
-    return berth_fail_sys(err, "bind %s on %s: open_tree", src_path ? src_path : "fd", target);
+    return berth_fail_sys(err, "bind %s on %s: open_tree", what, target);
 
   if (flags & REMOUNT_KEEP)
     {
       struct mount_attr attr = { 0 };
       ms_to_attr(flags, &attr);
       if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
-        return berth_fail_sys(err, "bind %s on %s: set attributes", src_path ? src_path : "fd",
-                              target);
+        return berth_fail_sys(err, "bind %s on %s: set attributes", what, target);
     }
   if (recursive && (flags & RECURSIVE_RESTRICT))
     {
@@ -206,10 +208,49 @@ int storage_bind_fd(const char *src_path, int src_fd, int tfd, const char *targe
       struct mount_attr attr = { 0 };
       ms_to_attr(flags & RECURSIVE_RESTRICT, &attr);
       if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-        return berth_fail_sys(err, "bind %s on %s: set attributes on the submounts",
-                              src_path ? src_path : "fd", target);
+        return berth_fail_sys(err, "bind %s on %s: set attributes on the submounts", what,
+                              target);
     }
+  return steal_fd(&tree);
+}
 
+int storage_open_bind_tree(const char *src_path, bool recursive, unsigned long flags,
+                           berth_error_t *err)
+{
+  berth_error_t e = NULL;
+  int tree = open_bind_tree(src_path, -1, src_path, recursive, flags, &e);
+  if (tree < 0 && !e)
+    return berth_fail(err, ENOSYS, "bind %s: open_tree needs Linux 5.2", src_path);
+  if (tree < 0)
+    *err = e;
+  return tree;
+}
+
+int storage_attach_tree(int tree, int tfd, const char *target, berth_error_t *err)
+{
+  if (move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return berth_fail_sys(err, "attach a mount tree on %s", target);
+  /* a copy of a shared mount made in another mount namespace: whatever
+   * the kernel made of its peer group, mounts made on it here must not
+   * propagate back there (the tree's fd names its root, attached now) */
+  _cleanup_free_ char *path = storage_fd_path(tree);
+  if (mount(NULL, path, NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return berth_fail_sys(err, "make the mount on %s a slave", target);
+  return 0;
+}
+
+int storage_bind_fd(const char *src_path, int src_fd, int tfd, const char *target, bool recursive,
+                    unsigned long flags, berth_error_t *err)
+{
+  berth_error_t e = NULL;
+  _cleanup_close_ int tree = open_bind_tree(src_path, src_fd, target, recursive, flags, &e);
+  if (tree < 0 && !e)
+    return bind_legacy(src_path, src_fd, tfd, target, recursive, flags, err);
+  if (tree < 0)
+    {
+      *err = e;
+      return berth_error_ret(*err);
+    }
   if (move_mount(tree, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return berth_fail_sys(err, "bind %s on %s", src_path ? src_path : "fd", target);
   return 0;

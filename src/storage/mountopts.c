@@ -164,12 +164,10 @@ int storage_mount_opts_parse(char *const *options, struct storage_mount_opts *ou
         apply_entry(e, &o);
       else if (str_eq(opt, "tmpcopyup"))
         o.tmpcopyup = true;
-      else if (str_eq(opt, "idmap") || str_eq(opt, "ridmap"))
-        {
-          free(o.data);
-          return berth_fail(err, EOPNOTSUPP, "mount option %s: id-mapped mounts are not supported",
-                            opt);
-        }
+      else if (str_eq(opt, "idmap"))
+        o.idmap = true;
+      else if (str_eq(opt, "ridmap"))
+        o.idmap = o.idmap_recursive = true;
       else if (strchr(opt, ','))
         {
           free(o.data);

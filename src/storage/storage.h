@@ -90,11 +90,13 @@ struct storage_mount_opts
   uint64_t rec_attr_set;     /* MOUNT_ATTR_* to set with AT_RECURSIVE (rro, rnosuid...) */
   uint64_t rec_attr_clr;     /* MOUNT_ATTR_* to clear with AT_RECURSIVE (rrw, rsuid...) */
   bool tmpcopyup;
+  bool idmap;                /* idmap or ridmap: an id-mapped bind (see runtime/hosttrees.h) */
+  bool idmap_recursive;      /* ridmap: every submount id-mapped too */
   char *data;                /* unknown options joined with ',', NULL when none */
 };
 
-/* Parse a mount's option list (NULL-terminated, may be NULL). idmap/ridmap
- * and malformed entries fail with a message naming the option. */
+/* Parse a mount's option list (NULL-terminated, may be NULL). Malformed
+ * entries fail with a message naming the option. */
 int storage_mount_opts_parse(char *const *options, struct storage_mount_opts *out,
                              berth_error_t *err);
 void storage_mount_opts_free(struct storage_mount_opts *o);
@@ -131,6 +133,20 @@ int storage_bind(const char *src_path, int src_fd, int root_fd, const char *targ
  * checked by the caller; `target` only names it in messages. */
 int storage_bind_fd(const char *src_path, int src_fd, int target_fd, const char *target,
                     bool recursive, unsigned long flags, berth_error_t *err);
+
+/* The first half of a bind made where the source can be reached (berth
+ * on the host, before the container's init enters a user namespace): a
+ * detached copy (open_tree OPEN_TREE_CLONE, AT_RECURSIVE when `recursive`)
+ * of src_path with storage_bind's flags set. ENOSYS without the new mount
+ * API. The second half, in the init: storage_attach_tree. */
+int storage_open_bind_tree(const char *src_path, bool recursive, unsigned long flags,
+                           berth_error_t *err);
+
+/* move_mount a detached tree onto the object target_fd (O_PATH) names,
+ * then make it (recursively) a slave: no mount made on it propagates back
+ * to the mount namespace the copy was made in. Before pivot_root (it goes
+ * through /proc/self/fd). */
+int storage_attach_tree(int tree, int target_fd, const char *target, berth_error_t *err);
 
 /* Remount the mount at target_fd with MS_* flags added (e.g. MS_RDONLY),
  * keeping its other flags; recursively when `recursive` (mount_setattr

@@ -435,3 +435,37 @@ EOF
   run pod pod rm -f -t 0 jp
   [ "$status" -eq 0 ]
 }
+
+@test "podman --uidmap: a volume below a root:root 0000 directory binds (berth opens it on the host side)" {
+  # the container's root (host 100000) cannot search the directory: berth
+  # hands the init a copy of the volume made with its own credentials
+  local d="$BATS_TEST_TMPDIR/locked/vol"
+  mkdir -p "$d"
+  echo from-the-host >"$d/f"
+  chmod 644 "$d/f"
+  chmod 0000 "$BATS_TEST_TMPDIR/locked"
+  run pod run --rm --network none --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
+    -v "$d:/vol" "$IMAGE" cat /vol/f
+  chmod 755 "$BATS_TEST_TMPDIR/locked"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = from-the-host ]
+}
+
+@test "podman --uidmap with an :idmap volume: the host's root files are the container root's" {
+  local d="$BATS_TEST_TMPDIR/idm"
+  # tmpfs (the VM's /tmp) has id-mapped mounts only since Linux 6.3
+  if [ "$(stat -f -c %T "$BATS_TEST_TMPDIR")" = tmpfs ] \
+    && (($(uname -r | awk -F. '{ printf "%d%03d", $1, $2 }') < 6003)); then
+    skip "tmpfs has no id-mapped mounts before Linux 6.3"
+  fi
+  mkdir "$d"
+  echo x >"$d/f"
+  run pod run --rm --network none --uidmap 0:100000:65536 --gidmap 0:100000:65536 \
+    -v "$d:/idm:idmap" "$IMAGE" sh -c 'stat -c %u:%g /idm/f; echo y >/idm/new && echo written'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0:0 ]
+  [ "${lines[1]}" = written ]
+  [ "$(stat -c %u:%g "$d/new")" = 0:0 ]
+}

@@ -75,7 +75,7 @@ int main(void)
       storage_mount_opts_free(&o);
     }
 
-  static const char *bad[][2] = { { "idmap", "id-mapped" }, { "ridmap", "id-mapped" }, { "a,b", "','" } };
+  static const char *bad[][2] = { { "a,b", "','" } };
   for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
     {
       const char *opts[] = { "ro", bad[i][0], NULL };
@@ -92,6 +92,17 @@ int main(void)
   const char *tc[] = { "tmpcopyup", NULL };
   ok(storage_mount_opts_parse((char *const *) tc, &o, &err) == 0 && o.tmpcopyup && !o.data,
      "tmpcopyup is recognised, not passed as data");
+  storage_mount_opts_free(&o);
+
+  const char *im[] = { "rbind", "idmap", NULL };
+  ok(storage_mount_opts_parse((char *const *) im, &o, &err) == 0 && o.idmap && !o.idmap_recursive
+         && o.recursive && !o.data,
+     "idmap: an id-mapped bind, not recursively");
+  storage_mount_opts_free(&o);
+  const char *rim[] = { "ridmap", NULL };
+  ok(storage_mount_opts_parse((char *const *) rim, &o, &err) == 0 && o.idmap && o.idmap_recursive
+         && !o.data,
+     "ridmap: id-mapped recursively");
   storage_mount_opts_free(&o);
 
   static const struct
