@@ -38,7 +38,8 @@ libberth_a_SOURCES += \
 	src/cgroups/devices.c \
 	src/cgroups/devices_bpf.c \
 	src/cgroups/resources_v1.c \
-	src/cgroups/resources_v2.c
+	src/cgroups/resources_v2.c \
+	src/cgroups/rt_v1.c
 
 check_PROGRAMS += tests/unit/test_cgroups_convert
 tests_unit_test_cgroups_convert_SOURCES = tests/unit/test_cgroups_convert.c tests/unit/tap.h
