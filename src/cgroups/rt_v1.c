@@ -25,7 +25,7 @@
 #define RT_RUNTIME "cpu.rt_runtime_us"
 #define RT_PERIOD "cpu.rt_period_us"
 /* lowering a parent: tries, 1 ms apart (see lower_runtime) */
-#define RT_LOWER_TRIES 100
+#define RT_LOWER_TRIES 50
 
 struct rt_value
 {
@@ -205,12 +205,14 @@ int cgroup_v1_rt_reserve(const struct cgroup_dir *d, const char *cg_path, const 
   return 0;
 }
 
-/* The kernel takes a removed cgroup off its parent's list a moment after
- * rmdir returns (the scheduler's group goes offline asynchronously, a few
- * ms): until then it still counts, and lowering the parent is refused
- * with EINVAL. Refused for good when the level runs realtime tasks of its
- * own (EBUSY), or a create raised a child meanwhile: then it keeps what it
- * has. */
+/* The kernel takes a removed cgroup off its parent's list only once no
+ * task refers to it any more: a few ms after rmdir when every process of
+ * the container has been reaped (run, or an engine's shim, reaps the init
+ * at once), later when an exited init waits for a slow reaper. Until then
+ * it still counts and lowering the parent is refused with EINVAL: after a
+ * short wait the level keeps what it has, and a later delete under /berth
+ * gives it back. Refused for good when the level runs realtime tasks of
+ * its own (EBUSY), or a create raised a child meanwhile. */
 static void lower_runtime(const char *dir, uint64_t runtime_us)
 {
   for (int i = 0; i < RT_LOWER_TRIES; i++)

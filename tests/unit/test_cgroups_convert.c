@@ -35,7 +35,8 @@ static void test_rt_ratio(void)
   /* the inverse: the smallest runtime whose ratio is at least the asked one */
   is_int(cgroup_rt_runtime_for_ratio(0, 1000000), 0, "ratio 0 -> runtime 0");
   is_int(cgroup_rt_runtime_for_ratio(10485, 1000000), 10000, "10485/2^20 of 1 s -> 10000 us");
-  is_int(cgroup_rt_runtime_for_ratio(10485 * 2, 1000000), 20000, "two children of 10000 us");
+  /* 2 * 10485 (two children of 10000 us, each rounded down) fit in 19999 us */
+  is_int(cgroup_rt_runtime_for_ratio(10485 * 2, 1000000), 19999, "two children of 10000 us");
   is_int(cgroup_rt_runtime_for_ratio(unit, 1000000), 1000000, "1.0 -> the whole period");
   int all_cover = 1;
   for (uint64_t r = 1; r < unit; r += 7919)
