@@ -46,6 +46,12 @@ tests_unit_test_cgroups_convert_SOURCES = tests/unit/test_cgroups_convert.c test
 tests_unit_test_cgroups_convert_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_cgroups_convert
 
+# the v1 realtime budget of berth's parent cgroups, on a fake tree of files
+check_PROGRAMS += tests/unit/test_cgroups_rt
+tests_unit_test_cgroups_rt_SOURCES = tests/unit/test_cgroups_rt.c tests/unit/tap.h
+tests_unit_test_cgroups_rt_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_cgroups_rt
+
 # the instruction sequence (pure); as root also the verifier and a real attach
 check_PROGRAMS += tests/unit/test_devices_bpf
 tests_unit_test_devices_bpf_SOURCES = tests/unit/test_devices_bpf.c tests/unit/tap.h

@@ -152,6 +152,10 @@ int cgroup_v1_rt_reserve(const struct cgroup_dir *d, const char *cg_path, const 
   size_t first = first_managed_level(d, cg_path, n);
   if (n < 2 || first > n - 2)
     return 0;
+  if (!cgroup_res_has(levels[n - 1], RT_RUNTIME))
+    return berth_fail(err, ENOTSUP,
+                      ".linux.resources.cpu.realtimeRuntime: %s has no %s: this kernel has no realtime "
+                      "group scheduling (CONFIG_RT_GROUP_SCHED)", levels[n - 1], RT_RUNTIME);
   /* what the container will have once its values are written */
   struct rt_value leaf;
   if (read_rt(levels[n - 1], &leaf, err) < 0)

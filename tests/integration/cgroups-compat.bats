@@ -11,21 +11,6 @@ load ../helpers
 
 bats_require_minimum_version 1.5.0
 
-setup_file() {
-  # a static SCHED_FIFO probe for the busybox rootfs (busybox has no chrt)
-  cat >"$BATS_FILE_TMPDIR/rtprobe.c" <<'EOF'
-#include <sched.h>
-#include <stdio.h>
-int main(void)
-{
-  struct sched_param p = { .sched_priority = 10 };
-  if (sched_setscheduler(0, SCHED_FIFO, &p) != 0) { perror("sched_setscheduler SCHED_FIFO"); return 1; }
-  return sched_getscheduler(0) == SCHED_FIFO ? 0 : 2;
-}
-EOF
-  gcc -static -O1 -o "$BATS_FILE_TMPDIR/rtprobe" "$BATS_FILE_TMPDIR/rtprobe.c"
-}
-
 setup() {
   ID="$(unique_id cgx)"
   B="$BATS_TEST_TMPDIR/b"
@@ -111,6 +96,23 @@ require_rt_v1() {
   [[ -n "$CPU_MNT" ]] || skip "no v1 cpu hierarchy (pure cgroup v2 has no realtime budget per cgroup)"
   [[ -f "$CPU_MNT/cpu.rt_runtime_us" ]] || skip "no cpu.rt_runtime_us: kernel without CONFIG_RT_GROUP_SCHED"
   RT_SAVED="$(cat "$CPU_MNT/berth/cpu.rt_runtime_us" 2>/dev/null || true)"
+  [[ -x "$BATS_FILE_TMPDIR/rtprobe" ]] || build_rtprobe
+}
+
+# a static SCHED_FIFO probe for the busybox rootfs (busybox has no chrt)
+build_rtprobe() {
+  cat >"$BATS_FILE_TMPDIR/rtprobe.c" <<'EOF'
+#include <sched.h>
+#include <stdio.h>
+int main(void)
+{
+  struct sched_param p = { .sched_priority = 10 };
+  if (sched_setscheduler(0, SCHED_FIFO, &p) != 0) { perror("sched_setscheduler SCHED_FIFO"); return 1; }
+  return sched_getscheduler(0) == SCHED_FIFO ? 0 : 2;
+}
+EOF
+  gcc -static -O1 -o "$BATS_FILE_TMPDIR/rtprobe.tmp" "$BATS_FILE_TMPDIR/rtprobe.c"
+  mv "$BATS_FILE_TMPDIR/rtprobe.tmp" "$BATS_FILE_TMPDIR/rtprobe"
 }
 
 # rt_bundle DIR OUT [JQ-FILTER [JQ-OPTIONS...]]: a container that writes
