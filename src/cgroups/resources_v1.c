@@ -184,8 +184,8 @@ static int write_pair(const char *dir, const char *f1, uint64_t *v1, const char 
 
 /* how often the realtime values are tried, and how far apart, when a
  * concurrent create or destroy changed the parents' budget between reserve
- * and write (a removed sibling counts until the kernel has taken it off,
- * a few ms after its rmdir) */
+ * and write, or a removed sibling still counts (the kernel takes it off
+ * once its processes are reaped, see rt_v1.c) */
 #define RT_WRITE_TRIES 3
 #define RT_WRITE_PAUSE_NS 10000000L
 
