@@ -21,6 +21,8 @@
 #define CGROUP_PROCS_MAX (64 << 20)
 /* how long destroy waits for killed processes to leave */
 #define CGROUP_DESTROY_WAIT_MS 5000
+/* ... or this many tries in a row with no process left (about 0.1 s) */
+#define CGROUP_DESTROY_EMPTY_ROUNDS 10
 
 /* --------------------------------------------------------- discovery */
 
@@ -494,6 +496,27 @@ static void remove_made_parents(struct berth_cgroup *cg)
     }
 }
 
+static void removed(struct berth_cgroup *cg)
+{
+  if (cg->mode != CGROUP_MODE_UNIFIED)
+    {
+      const struct cgroup_dir *cpu = cgroup_v1_dir_for(cg, "cpu");
+      if (cpu)
+        cgroup_v1_rt_release(cpu, cg->path);
+    }
+  remove_made_parents(cg);
+}
+
+static size_t pids_left(struct berth_cgroup *cg)
+{
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  _cleanup_error_ berth_error_t ignored = NULL;
+  if (cgroup_fs_read_pids(cgroup_procs_dir(cg)->path, &pids, &n, &ignored) < 0)
+    return 1;
+  return n;
+}
+
 int cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err)
 {
   const char *busy = NULL;
@@ -502,23 +525,32 @@ int cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err)
   int e = remove_leaves(cg, false, &busy);
   if (e == 0)
     {
-      remove_made_parents(cg);
+      removed(cg);
       return 0;
     }
   long long deadline = now_ms() + CGROUP_DESTROY_WAIT_MS;
   useconds_t pause_us = 500;
+  int empty_rounds = 0;
   for (int round = 1; e == EBUSY || e == ENOTEMPTY; round++)
     {
       /* killed processes leave asynchronously: kill, then try to remove;
-       * EBUSY means someone is still there, so kill again and retry */
+       * EBUSY means someone is still there, so kill again and retry. A
+       * frozen process (a paused container, a sub-cgroup the container
+       * froze) acts on SIGKILL only once thawed. */
+      cgroup_thaw_tree(cg);
       if (cgroup_kill_all(cg, SIGKILL, err) < 0)
         return berth_wrap(err, "destroy cgroup %s", cg->path);
       e = remove_leaves(cg, true, &busy);
       if (e == 0)
         {
-          remove_made_parents(cg);
+          removed(cg);
           return 0;
         }
+      /* no process left and still busy (something mounted on a sub-cgroup,
+       * say): waiting does not help */
+      empty_rounds = pids_left(cg) == 0 ? empty_rounds + 1 : 0;
+      if (empty_rounds >= CGROUP_DESTROY_EMPTY_ROUNDS)
+        return berth_fail(err, e, "destroy cgroup %s: rmdir %s (no process is left in it)", cg->path, busy);
       if (now_ms() > deadline)
         return berth_fail(err, e, "destroy cgroup %s: rmdir %s (still busy after %d tries)", cg->path,
                           busy, round);

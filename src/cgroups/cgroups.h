@@ -62,10 +62,13 @@ int cgroup_pids(struct berth_cgroup *cg, pid_t **pids, size_t *n, berth_error_t 
 /* Send sig to every process in the cgroup. */
 int cgroup_kill_all(struct berth_cgroup *cg, int sig, berth_error_t *err);
 
-/* Kill what is left (SIGKILL), wait until empty (bounded, 5 s), remove the
- * cgroup in every hierarchy; removing an already missing one is fine. A
- * handle from cgroup_create also removes the parents that create made
- * when nobody else uses them (so a failed create leaves nothing). */
+/* Kill what is left (SIGKILL; frozen sub-cgroups thawed first), wait until
+ * empty (bounded, 5 s; less once no process is left), remove the cgroup and
+ * the sub-cgroups the container made in every hierarchy; removing an
+ * already missing one is fine. A handle from cgroup_create also removes
+ * the parents that create made when nobody else uses them (so a failed
+ * create leaves nothing). On v1 the realtime budget berth gave the
+ * parents under /berth for it is taken back. */
 int cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err);
 
 /* Apply linux.resources (every field; v1 and v2 names and conversions
@@ -103,10 +106,12 @@ int cgroup_systemd_check(berth_error_t *err);
  * 5 s) until the kernel reports it; a freeze that times out is undone.
  * Afterwards cgroup_is_frozen() agrees. */
 int cgroup_freeze(struct berth_cgroup *cg, bool frozen, berth_error_t *err);
-/* Best effort: thaw the cgroup at path if it is frozen. A v1-frozen
- * process acts on SIGKILL only once thawed (delete --force of a paused
- * container sends SIGKILL, then calls this). */
+/* Best effort: thaw the cgroup at path and every frozen cgroup below it
+ * (the container's own sub-cgroups: v1 freezer.state, v2 cgroup.freeze).
+ * A v1-frozen process acts on SIGKILL only once thawed (delete --force of a
+ * paused container sends SIGKILL, then calls this). */
 void cgroup_thaw_path(const char *path);
+void cgroup_thaw_tree(struct berth_cgroup *cg);
 
 /* Fill *stats (spec/events.h; zeroed first, free with spec_stats_clear)
  * from the cgroup's files; counters the host lacks stay 0. Error only when

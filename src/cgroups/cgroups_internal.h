@@ -35,6 +35,10 @@
 #include "cgroups/cgroups.h"
 #include "util/error.h"
 
+/* where a container's cgroup goes when config.json names none (or a
+ * relative one) */
+#define BERTH_CGROUP_PARENT "/berth"
+
 /* One mounted cgroup hierarchy. */
 struct cgroup_hierarchy
 {
@@ -117,6 +121,17 @@ int cgroup_v2_apply_resources(const struct cgroup_dir *dir, const struct spec_re
                               berth_error_t *err);
 
 /* ---- v1 driver (cgroups_v1.c) */
+/* realtime budget (rt_v1.c): before the container's cpu.rt_* values of c
+ * are written, raise berth's intermediate cgroups of d (at or under
+ * /berth, or made by this create) to what their children need; after a
+ * container's cgroup is gone, lower its levels under /berth again to what
+ * is left below them (best effort) */
+int cgroup_v1_rt_reserve(const struct cgroup_dir *d, const char *cg_path, const struct spec_cpu *c,
+                         berth_error_t *err);
+void cgroup_v1_rt_release(const struct cgroup_dir *d, const char *cg_path);
+/* append to *err's message what the cgroup above dir has: " (PARENT has
+ * cpu.rt_runtime_us R per cpu.rt_period_us P for all its children)" */
+void cgroup_v1_rt_explain(berth_error_t *err, const char *dir);
 int cgroup_v1_create_dir(struct cgroup_dir *dir, const char *cg_path, berth_error_t *err);
 int cgroup_v1_kill_all(struct berth_cgroup *cg, int sig, berth_error_t *err);
 bool cgroup_v1_is_frozen(const struct berth_cgroup *cg);

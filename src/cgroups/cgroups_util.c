@@ -6,8 +6,6 @@
 #include "cgroups/cgroups_internal.h"
 #include "util/util.h"
 
-#define BERTH_CGROUP_PARENT "/berth"
-
 /* Append the components of p to buf (which holds "" or "/a/b"), skipping
  * empty and "." components; fails on "..". */
 static int append_components(char **buf, const char *p, const char *what, berth_error_t *err)

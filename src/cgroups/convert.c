@@ -35,6 +35,28 @@ uint64_t cgroup_blkio_weight_to_io_weight(uint64_t weight)
   return 1 + (weight - BLKIO_WEIGHT_MIN) * (CPU_WEIGHT_MAX - 1) / (BLKIO_WEIGHT_MAX - BLKIO_WEIGHT_MIN);
 }
 
+#define RT_RATIO_SHIFT 20
+#define NS_PER_US 1000u
+
+uint64_t cgroup_rt_ratio(int64_t runtime_us, uint64_t period_us)
+{
+  if (runtime_us < 0)
+    return (uint64_t) 1 << RT_RATIO_SHIFT;
+  if (period_us == 0)
+    return 0;
+  unsigned __int128 runtime_ns = (unsigned __int128) runtime_us * NS_PER_US;
+  return (uint64_t) ((runtime_ns << RT_RATIO_SHIFT) / ((unsigned __int128) period_us * NS_PER_US));
+}
+
+uint64_t cgroup_rt_runtime_for_ratio(uint64_t ratio, uint64_t period_us)
+{
+  /* ceil(ceil(ratio * period_ns / 2^20) / 1000): rounding up twice keeps
+   * the kernel's rounded-down ratio of the result at least ratio */
+  unsigned __int128 unit = (unsigned __int128) 1 << RT_RATIO_SHIFT;
+  unsigned __int128 runtime_ns = ((unsigned __int128) ratio * period_us * NS_PER_US + unit - 1) / unit;
+  return (uint64_t) ((runtime_ns + NS_PER_US - 1) / NS_PER_US);
+}
+
 int cgroup_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, berth_error_t *err)
 {
   if (swap < -1)

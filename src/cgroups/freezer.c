@@ -2,6 +2,7 @@
  * (on hybrid hosts too: cgroup_is_frozen asks the v1 freezer there, so
  * freezing and the "paused" status agree). Freezing is asynchronous in
  * both: write, then wait (bounded) until the kernel reports it done. */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -102,13 +103,49 @@ int cgroup_freeze(struct berth_cgroup *cg, bool frozen, berth_error_t *err)
   return 0;
 }
 
+/* ------------------------------------------------------------ subtrees */
+
+/* Thaw dir and every cgroup below it that is frozen, parents first (a v1
+ * cgroup stays FROZEN while its parent is). The kernel thaws asynchronously;
+ * nobody waits here: a killed process leaves once it is thawed. */
+static void thaw_tree(const char *dir, bool v2)
+{
+  const char *file = v2 ? "cgroup.freeze" : "freezer.state";
+  _cleanup_free_ char *state = NULL;
+  _cleanup_error_ berth_error_t e = NULL;
+  if (cgroup_fs_read(dir, file, &state, &e) < 0)
+    return; /* gone, or no freezer here */
+  bool frozen = v2 ? str_has_prefix(state, "1") : !str_has_prefix(state, "THAWED");
+  if (frozen)
+    (void) cgroup_fs_write(dir, file, v2 ? "0" : "THAWED", &e);
+  _cleanup_closedir_ DIR *d = opendir(dir);
+  if (d == NULL)
+    return;
+  struct dirent *de;
+  while ((de = readdir(d)))
+    {
+      if (de->d_type != DT_DIR || str_eq(de->d_name, ".") || str_eq(de->d_name, ".."))
+        continue;
+      _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+      thaw_tree(sub, v2);
+    }
+}
+
+void cgroup_thaw_tree(struct berth_cgroup *cg)
+{
+  /* every v2 dir: on a hybrid host a container can freeze a sub-cgroup of
+   * its unified part too */
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    if (cg->dirs[i].v2 || cgroup_controllers_have(cg->dirs[i].controllers, "freezer"))
+      thaw_tree(cg->dirs[i].path, cg->dirs[i].v2);
+}
+
 void cgroup_thaw_path(const char *path)
 {
   struct berth_cgroup *cg = NULL;
   _cleanup_error_ berth_error_t ignored = NULL;
   if (cgroup_open(path, &cg, &ignored) < 0)
     return;
-  if (cgroup_is_frozen(cg))
-    cgroup_freeze(cg, false, &ignored);
+  cgroup_thaw_tree(cg);
   cgroup_free(cg);
 }

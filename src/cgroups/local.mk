@@ -38,12 +38,19 @@ libberth_a_SOURCES += \
 	src/cgroups/devices.c \
 	src/cgroups/devices_bpf.c \
 	src/cgroups/resources_v1.c \
-	src/cgroups/resources_v2.c
+	src/cgroups/resources_v2.c \
+	src/cgroups/rt_v1.c
 
 check_PROGRAMS += tests/unit/test_cgroups_convert
 tests_unit_test_cgroups_convert_SOURCES = tests/unit/test_cgroups_convert.c tests/unit/tap.h
 tests_unit_test_cgroups_convert_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_cgroups_convert
+
+# the v1 realtime budget of berth's parent cgroups, on a fake tree of files
+check_PROGRAMS += tests/unit/test_cgroups_rt
+tests_unit_test_cgroups_rt_SOURCES = tests/unit/test_cgroups_rt.c tests/unit/tap.h
+tests_unit_test_cgroups_rt_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_cgroups_rt
 
 # the instruction sequence (pure); as root also the verifier and a real attach
 check_PROGRAMS += tests/unit/test_devices_bpf

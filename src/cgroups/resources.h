@@ -55,6 +55,15 @@ char *cgroup_rdma_line(const struct spec_rdma *r);
 /* .linux.resources.unified keys: a file name, no '/', not "." or ".." */
 int cgroup_unified_key_check(const char *key, berth_error_t *err);
 
+/* The kernel's measure of a v1 realtime budget (CONFIG_RT_GROUP_SCHED):
+ * runtime/period as a fraction with 20 bits after the point, computed on
+ * nanoseconds and rounded down; runtime -1 (no limit) is 1.0. A cgroup's
+ * children may not add up to more than the cgroup itself has. */
+uint64_t cgroup_rt_ratio(int64_t runtime_us, uint64_t period_us);
+/* The smallest cpu.rt_runtime_us whose ratio with period_us is at least
+ * ratio (may exceed period_us: the caller refuses that). */
+uint64_t cgroup_rt_runtime_for_ratio(uint64_t ratio, uint64_t period_us);
+
 /* ---------------------------------------------------------------- pure: devices */
 
 enum

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cgroups/resources.h"
 #include "util/log.h"
@@ -181,8 +182,45 @@ static int write_pair(const char *dir, const char *f1, uint64_t *v1, const char 
   return berth_error_ret(*err);
 }
 
-static int apply_cpu_v1(const char *dir, const struct spec_cpu *c, berth_error_t *err)
+/* how often the realtime values are tried, and how far apart, when a
+ * concurrent create or destroy changed the parents' budget between reserve
+ * and write, or a removed sibling still counts (the kernel takes it off
+ * once its processes are reaped, see rt_v1.c) */
+#define RT_WRITE_TRIES 3
+#define RT_WRITE_PAUSE_NS 10000000L
+
+static int apply_rt_v1(const struct berth_cgroup *cg, const struct cgroup_dir *d, const struct spec_cpu *c,
+                       berth_error_t *err)
 {
+  uint64_t rt_period = c->realtime_period.value;
+  int64_t rt_runtime = c->realtime_runtime.value;
+  bool has_rt_period = c->realtime_period.set && rt_period != 0, has_rt_runtime = set_nonzero(c->realtime_runtime);
+  if (!has_rt_period && !has_rt_runtime)
+    return 0;
+  for (int attempt = 1;; attempt++)
+    {
+      if (cgroup_v1_rt_reserve(d, cg->path, c, err) < 0)
+        return -1;
+      if (write_pair(d->path, "cpu.rt_period_us", has_rt_period ? &rt_period : NULL, "cpu.realtimePeriod",
+                     "cpu.rt_runtime_us", has_rt_runtime ? &rt_runtime : NULL, "cpu.realtimeRuntime", err) == 0)
+        return 0;
+      if ((*err)->errnum != EINVAL && (*err)->errnum != EBUSY)
+        return -1;
+      if (attempt == RT_WRITE_TRIES)
+        {
+          cgroup_v1_rt_explain(err, d->path);
+          return -1;
+        }
+      berth_error_free(err);
+      struct timespec pause = { .tv_sec = 0, .tv_nsec = RT_WRITE_PAUSE_NS };
+      nanosleep(&pause, NULL);
+    }
+}
+
+static int apply_cpu_v1(const struct berth_cgroup *cg, const struct cgroup_dir *d, const struct spec_cpu *c,
+                        berth_error_t *err)
+{
+  const char *dir = d->path;
   if (c->shares.set && c->shares.value != 0
       && write_u64(dir, "cpu.shares", c->shares.value, "cpu.shares", err) < 0)
     return -1;
@@ -195,12 +233,7 @@ static int apply_cpu_v1(const char *dir, const struct spec_cpu *c, berth_error_t
     return -1;
   if (c->burst.set && write_u64(dir, "cpu.cfs_burst_us", c->burst.value, "cpu.burst", err) < 0)
     return -1;
-  uint64_t rt_period = c->realtime_period.value;
-  int64_t rt_runtime = c->realtime_runtime.value;
-  bool has_rt_period = c->realtime_period.set && rt_period != 0, has_rt_runtime = set_nonzero(c->realtime_runtime);
-  if ((has_rt_period || has_rt_runtime)
-      && write_pair(dir, "cpu.rt_period_us", has_rt_period ? &rt_period : NULL, "cpu.realtimePeriod",
-                    "cpu.rt_runtime_us", has_rt_runtime ? &rt_runtime : NULL, "cpu.realtimeRuntime", err) < 0)
+  if (apply_rt_v1(cg, d, c, err) < 0)
     return -1;
   if (c->idle.set && cgroup_res_write(dir, "cpu.idle", c->idle.value ? "1" : "0", "cpu.idle", err) < 0)
     return -1;
@@ -343,7 +376,7 @@ static int apply_cpu_all(const struct berth_cgroup *cg, const struct spec_cpu *c
     {
       if (need_target(cg, "cpu", "cpu", "cpu", &t, err) < 0)
         return -1;
-      if (t.v2 ? cgroup_v2_apply_cpu(t.dir, c, err) < 0 : apply_cpu_v1(t.dir, c, err) < 0)
+      if (t.v2 ? cgroup_v2_apply_cpu(t.dir, c, err) < 0 : apply_cpu_v1(cg, cgroup_v1_dir_for(cg, "cpu"), c, err) < 0)
         return -1;
     }
   if ((c->cpus && *c->cpus) || (c->mems && *c->mems))

@@ -1144,7 +1144,12 @@ int lifecycle_destroy(struct lifecycle *l, berth_error_t *err)
       cgroup_open(l->state->cgroup_path, &l->cg, &ignored);
     }
   if (l->cg && cgroup_destroy(l->cg, err) < 0)
-    return berth_wrap(err, "remove the cgroup");
+    {
+      if (!l->cgroup_may_stay)
+        return berth_wrap(err, "remove the cgroup");
+      berth_log_warning("the cgroup stays behind: %s", berth_error_msg(*err));
+      berth_error_free(err);
+    }
   if (!l->config)
     {
       _cleanup_error_ berth_error_t e = NULL;
@@ -1190,5 +1195,6 @@ int lifecycle_delete_id(const struct global_opts *g, const char *id, bool force,
     }
   if (str_eq(status, "stopped"))
     l->pid = 0;
+  l->cgroup_may_stay = force;
   return lifecycle_destroy(l, err);
 }

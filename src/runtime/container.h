@@ -59,6 +59,7 @@ struct lifecycle
   int console_recv; /* run in the foreground with a terminal: our end */
   int console_master;
   struct berth_net *net; /* create: the network to attach (net.h), NULL without one */
+  bool cgroup_may_stay;  /* delete --force: a cgroup that cannot be removed is a warning */
 };
 
 int lifecycle_create(const struct global_opts *g, const char *id, const struct create_options *o,

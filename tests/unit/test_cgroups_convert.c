@@ -22,6 +22,33 @@ static void test_shares_to_weight(void)
   is_int(cgroup_blkio_weight_to_io_weight(500), 1 + 490 * 9999 / 990, "blkio weight 500 -> 4950");
 }
 
+static void test_rt_ratio(void)
+{
+  uint64_t unit = (uint64_t) 1 << 20;
+  is_int(cgroup_rt_ratio(0, 1000000), 0, "rt runtime 0 -> ratio 0");
+  is_int(cgroup_rt_ratio(-1, 1000000), unit, "rt runtime -1 (no limit) -> 1.0");
+  is_int(cgroup_rt_ratio(1000000, 1000000), unit, "runtime == period -> 1.0");
+  is_int(cgroup_rt_ratio(950000, 1000000), 996147, "950000/1000000, rounded down as the kernel does");
+  is_int(cgroup_rt_ratio(10000, 1000000), 10485, "10000/1000000");
+  is_int(cgroup_rt_ratio(5000, 500000), 10485, "the same fraction with another period");
+  is_int(cgroup_rt_ratio(1, 0), 0, "period 0 -> 0");
+  /* the inverse: the smallest runtime whose ratio is at least the asked one */
+  is_int(cgroup_rt_runtime_for_ratio(0, 1000000), 0, "ratio 0 -> runtime 0");
+  is_int(cgroup_rt_runtime_for_ratio(10485, 1000000), 10000, "10485/2^20 of 1 s -> 10000 us");
+  /* 2 * 10485 (two children of 10000 us, each rounded down) fit in 19999 us */
+  is_int(cgroup_rt_runtime_for_ratio(10485 * 2, 1000000), 19999, "two children of 10000 us");
+  is_int(cgroup_rt_runtime_for_ratio(unit, 1000000), 1000000, "1.0 -> the whole period");
+  int all_cover = 1;
+  for (uint64_t r = 1; r < unit; r += 7919)
+    for (uint64_t p = 1000; p <= 2000000; p = p * 3 + 1)
+      {
+        uint64_t rt = cgroup_rt_runtime_for_ratio(r, p);
+        if (cgroup_rt_ratio((int64_t) rt, p) < r || (rt > 0 && cgroup_rt_ratio((int64_t) rt - 1, p) >= r))
+          all_cover = 0;
+      }
+  ok(all_cover, "runtime_for_ratio is the smallest runtime reaching the ratio (sampled)");
+}
+
 static void test_swap(void)
 {
   int64_t out = 0;
@@ -304,6 +331,7 @@ int main(void)
   test_v1_list_and_diff();
   test_shares_to_weight();
   test_swap();
+  test_rt_ratio();
   test_cpu_max();
   test_hugepage_names();
   test_io_max();
