@@ -170,9 +170,10 @@ static int check_proc_destination(struct mount_ctx *mc, bool bind, berth_error_t
   const char *type = mc->m->type;
   if (str_eq(mc->dest, "/proc"))
     {
-      if (bind || !str_eq(type, "proc"))
-        return berth_fail(err, 0, "/proc must be procfs, not %s",
-                          bind ? "a bind mount" : type && *type ? type : "an untyped mount");
+      /* a bind is checked on its source: only a procfs may go there (the
+       * host's /proc for a container sharing the host's pid namespace) */
+      if (!bind && !str_eq(type, "proc"))
+        return berth_fail(err, 0, "/proc must be procfs, not %s", type && *type ? type : "an untyped mount");
       mc->procfs_target_ok = true;
       return 0;
     }
@@ -248,6 +249,25 @@ static int bind_source_tree(struct mount_ctx *mc, const char *src, struct stat *
   return tree;
 }
 
+/* A bind onto /proc: its source must be the root of a procfs (never a
+ * host directory that berth's procfs writes would then land in). The
+ * check is made on what is bound: the host-side copy when there is one,
+ * else an fd of the source that the bind then uses. Returns that fd (or a
+ * dup of the copy's, unused), -1 on error. */
+static int open_procfs_bind_source(const char *src, int tree, berth_error_t *err)
+{
+  int fd = tree >= 0 ? fcntl(tree, F_DUPFD_CLOEXEC, 3)
+                     : open(src, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return berth_fail_sys(err, "bind source %s", src);
+  if (!procfs_fd_is_root(fd))
+    {
+      close(fd);
+      return berth_fail(err, 0, "/proc must be procfs: the bind source %s is not the root of a procfs", src);
+    }
+  return fd;
+}
+
 static int mount_bind(struct mount_ctx *mc, berth_error_t *err)
 {
   if (!mc->m->source || !*mc->m->source)
@@ -257,13 +277,17 @@ static int mount_bind(struct mount_ctx *mc, berth_error_t *err)
   int tree = bind_source_tree(mc, src, &st, err);
   if (tree < 0 && *err)
     return berth_error_ret(*err);
+  _cleanup_close_ int proc_src = -1;
+  if (str_eq(mc->dest, "/proc") && (proc_src = open_procfs_bind_source(src, tree, err)) < 0)
+    return berth_error_ret(*err);
   _cleanup_close_ int target
       = storage_create_target(mc->root_fd, mc->dest, S_ISDIR(st.st_mode), err);
   if (target < 0 || check_target(mc, target, mc->dest, err) < 0)
     return berth_error_ret(*err);
   unsigned long flags = mc->opts.flags & ~(unsigned long) (MS_BIND | MS_REC | MS_REMOUNT);
   if (tree >= 0 ? storage_attach_tree(tree, target, mc->dest, err) < 0
-                : storage_bind_fd(src, -1, target, mc->dest, mc->opts.recursive, flags, err) < 0)
+                : storage_bind_fd(proc_src >= 0 ? NULL : src, proc_src, target, mc->dest,
+                                  mc->opts.recursive, flags, err) < 0)
     return berth_error_ret(*err);
   return apply_post_mount(mc, err);
 }

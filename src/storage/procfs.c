@@ -24,7 +24,7 @@ bool procfs_fd_is_procfs(int fd)
   return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
 }
 
-static bool is_procfs_root(int fd)
+bool procfs_fd_is_root(int fd)
 {
   struct stat st;
   return procfs_fd_is_procfs(fd) && fstat(fd, &st) == 0 && st.st_ino == PROC_ROOT_INO;
@@ -46,7 +46,7 @@ static int open_private_instance(bool pids_only)
   int mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   if (mnt < 0)
     return -errno;
-  if (!is_procfs_root(mnt))
+  if (!procfs_fd_is_root(mnt))
     {
       close(mnt);
       return -EXDEV;
@@ -59,7 +59,7 @@ static int open_mounted(berth_error_t *err)
   _cleanup_close_ int fd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return berth_fail_sys(err, "open /proc");
-  if (!is_procfs_root(fd))
+  if (!procfs_fd_is_root(fd))
     return berth_fail(err, 0, "/proc is not the root of a procfs (something else is mounted there)");
   return steal_fd(&fd);
 }

@@ -30,6 +30,9 @@ int procfs_open(enum procfs_kind kind, berth_error_t *err);
 /* True when fd is on procfs. */
 bool procfs_fd_is_procfs(int fd);
 
+/* True when fd is the root directory of a procfs. */
+bool procfs_fd_is_root(int fd);
+
 /* Open `path` (relative: "sys/net/ipv4/ip_forward", "self/oom_score_adj";
  * no "..", not absolute) below the handle, never through a mount or a
  * magic link. Without openat2 (or when a seccomp filter refuses it) the
