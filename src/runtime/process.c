@@ -387,9 +387,47 @@ static bool setgroups_denied(void)
   return str_has_prefix(s, "deny");
 }
 
-static int switch_user(const struct spec_user *u, berth_error_t *err)
+/* run.oci.keep_original_groups: the groups we have (the caller's) plus
+ * additionalGids. Groups the user namespace does not map cannot be set
+ * again: then the caller's stay as they are, without additionalGids. */
+static int keep_original_groups(const struct spec_user *u, berth_error_t *err)
 {
-  if (setgroups(u->n_additional_gids, (const gid_t *) u->additional_gids) < 0)
+  int n = getgroups(0, NULL);
+  if (n < 0)
+    return berth_fail_sys(err, "getgroups");
+  _cleanup_free_ gid_t *list = xcalloc((size_t) n + u->n_additional_gids + 1, sizeof *list);
+  n = getgroups(n, list);
+  if (n < 0)
+    return berth_fail_sys(err, "getgroups");
+  size_t total = (size_t) n;
+  for (size_t i = 0; i < u->n_additional_gids; i++)
+    {
+      bool dup = false;
+      for (size_t j = 0; j < total && !dup; j++)
+        dup = list[j] == (gid_t) u->additional_gids[i];
+      if (!dup)
+        list[total++] = (gid_t) u->additional_gids[i];
+    }
+  if (total == (size_t) n)
+    return 0;
+  if (setgroups(total, list) < 0)
+    {
+      if (errno != EINVAL && errno != EPERM)
+        return berth_fail_sys(err, "setgroups (the caller's groups and .process.user.additionalGids)");
+      berth_log_warning("additionalGids ignored: the caller's groups are kept as they are (%s)",
+                        strerror(errno));
+    }
+  return 0;
+}
+
+static int switch_user(const struct spec_user *u, bool keep_groups, berth_error_t *err)
+{
+  if (keep_groups)
+    {
+      if (keep_original_groups(u, err) < 0)
+        return -1;
+    }
+  else if (setgroups(u->n_additional_gids, (const gid_t *) u->additional_gids) < 0)
     {
       if (errno != EPERM || !setgroups_denied())
         return berth_fail_sys(err, "setgroups (.process.user.additionalGids)");
@@ -499,7 +537,7 @@ static int set_ambient(const struct cap_mask *wanted, const struct cap_mask *per
   return 0;
 }
 
-int process_apply_identity(const struct spec_process *p, berth_error_t *err)
+int process_apply_identity(const struct spec_process *p, bool keep_groups, berth_error_t *err)
 {
   struct spec_capabilities none = { 0 };
   const struct spec_capabilities *c = p->capabilities ? p->capabilities : &none;
@@ -514,7 +552,7 @@ int process_apply_identity(const struct spec_process *p, berth_error_t *err)
     return berth_error_ret(*err);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return berth_fail_sys(err, "prctl(PR_SET_KEEPCAPS)");
-  if (switch_user(&p->user, err) < 0)
+  if (switch_user(&p->user, keep_groups, err) < 0)
     return berth_error_ret(*err);
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
     return berth_fail_sys(err, "prctl(PR_SET_KEEPCAPS)");

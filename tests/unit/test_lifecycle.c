@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "runtime/hooks.h"
+#include "runtime/notify.h"
 #include "runtime/signals.h"
 #include "tap.h"
 #include "util/util.h"
@@ -187,8 +188,27 @@ static void test_hooks_run(void)
   (void) !system(rm);
 }
 
+static bool ready(const char *m)
+{
+  return notify_message_is_ready(m, strlen(m));
+}
+
+static void test_notify_ready(void)
+{
+  ok(ready("READY=1"), "READY=1 alone");
+  ok(ready("STATUS=up\nREADY=1\n"), "READY=1 on a later line");
+  ok(ready("READY=1\nMAINPID=7"), "READY=1 with MAINPID");
+  ok(!ready("READY=0"), "READY=0 is not ready");
+  ok(!ready("READY=10"), "READY=10 is not ready");
+  ok(!ready("XREADY=1"), "a line must be exactly READY=1");
+  ok(!ready("STATUS=READY=1"), "not inside another line");
+  ok(!ready(""), "empty");
+  ok(!notify_message_is_ready("READY=1", 6), "the length is honoured");
+}
+
 int main(void)
 {
+  test_notify_ready();
   test_signal_parse();
   test_wait_status();
   test_pidfile();
