@@ -148,6 +148,14 @@ static void relay_notify(int *notify_fd, pid_t pid)
     *notify_fd = -1;
 }
 
+/* What the container sent before it exited (the loop may reap it first) */
+static void drain_notify(int *notify_fd, pid_t pid)
+{
+  struct pollfd p = {.fd = *notify_fd, .events = POLLIN};
+  while (*notify_fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+    relay_notify(notify_fd, pid);
+}
+
 int foreground_wait(pid_t pid, int pidfd, const sigset_t *mask, int master, berth_error_t *err)
 {
   return foreground_wait_notify(pid, pidfd, mask, master, -1, err);
@@ -195,6 +203,7 @@ int foreground_wait_notify(pid_t pid, int pidfd, const sigset_t *mask, int maste
         send_signal(pidfd, pid, (int) si.ssi_signo);
     }
   drain_master(&t);
+  drain_notify(&notify_fd, pid);
   tty_stop(&t);
   return wait_status_to_exit_code(status);
 }

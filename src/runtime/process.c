@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -387,11 +388,34 @@ static bool setgroups_denied(void)
   return str_has_prefix(s, "deny");
 }
 
+/* The initial user namespace maps every id to itself (read in the
+ * container's /proc: false without one). */
+static bool in_initial_userns(void)
+{
+  _cleanup_free_ char *s = NULL;
+  size_t len;
+  _cleanup_error_ berth_error_t e = NULL;
+  if (read_file_at(AT_FDCWD, "/proc/self/uid_map", 256, &s, &len, &e) < 0)
+    return false; /* unknown: keep the groups as they are */
+  unsigned long long inside, outside, count;
+  return sscanf(s, "%llu %llu %llu", &inside, &outside, &count) == 3 && inside == 0 && outside == 0
+         && count == 4294967295ULL;
+}
+
 /* run.oci.keep_original_groups: the groups we have (the caller's) plus
- * additionalGids. Groups the user namespace does not map cannot be set
- * again: then the caller's stay as they are, without additionalGids. */
+ * additionalGids. In a user namespace the caller's groups read back as
+ * the overflow gid, which cannot be told from a mapped one: setting the
+ * list again would swap them for it, so they stay as they are and
+ * additionalGids is ignored (crun skips setgroups alike). */
 static int keep_original_groups(const struct spec_user *u, berth_error_t *err)
 {
+  if (!in_initial_userns())
+    {
+      if (u->n_additional_gids)
+        berth_log_warning("additionalGids ignored: run.oci.keep_original_groups keeps the caller's groups "
+                          "as they are in a user namespace");
+      return 0;
+    }
   int n = getgroups(0, NULL);
   if (n < 0)
     return berth_fail_sys(err, "getgroups");
@@ -411,12 +435,7 @@ static int keep_original_groups(const struct spec_user *u, berth_error_t *err)
   if (total == (size_t) n)
     return 0;
   if (setgroups(total, list) < 0)
-    {
-      if (errno != EINVAL && errno != EPERM)
-        return berth_fail_sys(err, "setgroups (the caller's groups and .process.user.additionalGids)");
-      berth_log_warning("additionalGids ignored: the caller's groups are kept as they are (%s)",
-                        strerror(errno));
-    }
+    return berth_fail_sys(err, "setgroups (the caller's groups and .process.user.additionalGids)");
   return 0;
 }
 

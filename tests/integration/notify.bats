@@ -235,3 +235,26 @@ activated" ]
   [ "$status" -eq 0 ]
   [ "$(echo $output)" = "Groups: 42 777" ]
 }
+
+@test "run.oci.keep_original_groups=1 in a user namespace: the caller's groups stay as they are" {
+  # the mapped root walks to the rootfs: bats' tmpdirs are 0700
+  local d
+  d="$(realpath "$B/rootfs")"
+  while [[ "$d" != / ]]; do chmod o+x "$d"; d="$(dirname "$d")"; done
+  bundle_edit "$B" '.linux.namespaces += [{type: "user"}]
+    | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+    | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+    | .mounts |= map(select(.destination != "/out"))
+    | .process.user = {"uid": 0, "gid": 0, "additionalGids": [42]}
+    | .process.args = ["sh", "-c", "grep ^Groups: /proc/self/status"]'
+  run setpriv --groups 1234 "$BERTH" --root "$BERTH_ROOT" run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$(echo $output)" = "Groups: 42" ]
+  # host gid 1234 is not mapped: it shows as the overflow gid, and stays
+  bundle_edit "$B" '.annotations["run.oci.keep_original_groups"] = "1"'
+  run setpriv --groups 1234 "$BERTH" --root "$BERTH_ROOT" run --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  # (additionalGids is ignored then, with a warning in berth's log)
+  [ "$(echo $output)" = "Groups: $(cat /proc/sys/kernel/overflowgid)" ]
+  assert_no_leftovers "$ID"
+}
