@@ -984,7 +984,9 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
       return -1;
     }
 
-  int r = ns_is_set(l->config, SPEC_NS_MOUNT) ? notify_prepare_create(l->config, l->c->dir_fd, l->c->dir, err) : 0;
+  int r = 0;
+  if (ns_is_set(l->config, SPEC_NS_MOUNT))
+    r = notify_prepare_create(l->config, l->c->dir_fd, l->c->dir, err);
   if (r == 0 && overlay)
     r = overlay_prepare(l, overlay, err);
   if (r == 0)

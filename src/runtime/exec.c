@@ -370,8 +370,8 @@ static int exec_child_prepare(struct exec_child *a, char **exec_path, char ***en
   struct seccomp_notify_info who = {.state = a->state, .status = "running", .pid = host_pid};
   if (seccomp_install(a->seccomp, SECCOMP_STAGE_IDENTITY, &who, err) < 0)
     return -1;
-  if (process_apply_identity(a->process, str_eq(spec_annotation(a->config, ANNOTATION_KEEP_ORIGINAL_GROUPS), "1"),
-                             err) < 0)
+  bool keep_groups = str_eq(spec_annotation(a->config, ANNOTATION_KEEP_ORIGINAL_GROUPS), "1");
+  if (process_apply_identity(a->process, keep_groups, err) < 0)
     return -1;
   /* a uid/gid switch may have reset it to the sysctl's value */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

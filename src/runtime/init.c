@@ -247,7 +247,8 @@ static int init_exec(struct init_args *a, const char *exec_path, char **env, int
   struct spec_process p = *a->ctx.process;
   if (env)
     p.env = env;
-  return spawn_exec(exec_path, &p, a->preserve_fds, a->listen_fds, fifo, seccomp_before_execve, a->seccomp, err);
+  return spawn_exec(exec_path, &p, a->preserve_fds, a->listen_fds, fifo, seccomp_before_execve, a->seccomp,
+                    err);
 }
 
 static bool is_needed_fd(const struct init_args *a, int fd)

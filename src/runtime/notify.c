@@ -34,7 +34,8 @@ static int host_address(const char *host, struct sockaddr_un *sa, socklen_t *len
   memset(sa, 0, sizeof *sa);
   sa->sun_family = AF_UNIX;
   if ((host[0] != '/' && host[0] != '@') || n < 2)
-    return berth_fail(err, EINVAL, "NOTIFY_SOCKET %s: not an absolute path or an abstract name (@NAME)", host);
+    return berth_fail(err, EINVAL, "NOTIFY_SOCKET %s: not an absolute path or an abstract name (@NAME)",
+                      host);
   if (n >= sizeof sa->sun_path)
     return berth_fail(err, ENAMETOOLONG, "NOTIFY_SOCKET %s", host);
   memcpy(sa->sun_path, host, n);
