@@ -78,11 +78,12 @@ int cmd_run(const struct global_opts *g, int argc, char **argv, berth_error_t *e
     }
   if (detach)
     {
+      int r = lifecycle_wait_notify(l, err);
       lifecycle_free(l);
-      return 0;
+      return r;
     }
   lifecycle_unlock(l);
-  int code = foreground_wait(l->pid, l->pidfd, &mask, l->console_master, err);
+  int code = foreground_wait_notify(l->pid, l->pidfd, &mask, l->console_master, l->notify_fd, err);
   l->pid = 0; /* reaped: never signal that number again */
   if (code < 0)
     {

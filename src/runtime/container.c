@@ -27,6 +27,7 @@
 #include "runtime/hooks.h"
 #include "runtime/hosttrees.h"
 #include "runtime/hostcheck.h"
+#include "runtime/notify.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
 #include "runtime/sync.h"
@@ -134,6 +135,8 @@ void lifecycle_free(struct lifecycle *l)
   if (l->console_master >= 0)
     close(l->console_master);
   net_free(l->net);
+  if (l->notify_fd >= 0)
+    close(l->notify_fd);
   free(l);
 }
 
@@ -145,7 +148,7 @@ static void lifecycle_freep(struct lifecycle **l)
 static struct lifecycle *lifecycle_new(void)
 {
   struct lifecycle *l = xcalloc(1, sizeof *l);
-  l->pidfd = l->console_recv = l->console_master = -1;
+  l->pidfd = l->console_recv = l->console_master = l->notify_fd = -1;
   return l;
 }
 
@@ -329,11 +332,38 @@ static enum ns_owner ns_owner_of(const struct spec_config *c, const int join_fd[
   return NS_OWNER_CONTAINER;
 }
 
+/* LISTEN_FDS of our environment (socket activation), 0 when unset or not
+ * a count in 1..65536 */
+static int caller_listen_fds(void)
+{
+  long long n;
+  const char *s = getenv("LISTEN_FDS");
+  if (!s || parse_int64(s, &n) < 0 || n < 1 || n > 65536)
+    return 0;
+  return (int) n;
+}
+
+/* sd_listen_fds(3)'s rule: the fds are ours only when LISTEN_PID is us */
+static bool listen_fds_are_ours(void)
+{
+  long long pid;
+  const char *s = getenv("LISTEN_PID");
+  return s && parse_int64(s, &pid) == 0 && pid == (long long) getpid();
+}
+
 int create_options_set_preserve_fds(struct create_options *o, long long preserve, berth_error_t *err)
 {
   if (preserve < 0 || preserve > 65536)
     return berth_fail(err, 0, "invalid --preserve-fds %lld", preserve);
   o->preserve_fds = (int) preserve;
+  int listen = caller_listen_fds();
+  /* with --preserve-fds the caller's LISTEN_FDS are among the passed fds
+   * (engines pass --preserve-fds $LISTEN_FDS); without it they are passed
+   * when systemd activated us */
+  if (preserve > 0)
+    o->listen_fds = listen <= preserve ? listen : 0;
+  else if (listen > 0 && listen_fds_are_ours())
+    o->preserve_fds = o->listen_fds = listen;
   return 0;
 }
 
@@ -819,6 +849,8 @@ static void spawn_setup_ctx(struct spawn *sp, struct lifecycle *l, const char *i
   sp->args.any_userns = ns_is_set(c, SPEC_NS_USER);
   sp->args.no_new_keyring = o->no_new_keyring;
   sp->args.preserve_fds = o->preserve_fds;
+  sp->args.listen_fds = o->listen_fds;
+  sp->args.keep_original_groups = str_eq(spec_annotation(c, ANNOTATION_KEEP_ORIGINAL_GROUPS), "1");
   sp->args.state = l->state;
 }
 
@@ -983,7 +1015,11 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
       return -1;
     }
 
-  int r = overlay ? overlay_prepare(l, overlay, err) : 0;
+  int r = 0;
+  if (ns_is_set(l->config, SPEC_NS_MOUNT))
+    r = notify_prepare_create(l->config, l->c->dir_fd, l->c->dir, err);
+  if (r == 0 && overlay)
+    r = overlay_prepare(l, overlay, err);
   if (r == 0)
     r = create_in_dir(l, id, o, config_text, config_len, ns_fds, g, err);
   close_fds(ns_fds, SPEC_NS_COUNT);
@@ -1053,6 +1089,9 @@ static int release_init(struct lifecycle *l, berth_error_t *err)
 
 int lifecycle_start(struct lifecycle *l, berth_error_t *err)
 {
+  /* bound before the program runs: its first READY=1 finds a listener */
+  if (notify_listen(l->c->dir_fd, &l->notify_fd, err) < 0)
+    return -1;
   if (release_init(l, err) < 0)
     return -1;
   set_status(l->state, "running");
@@ -1061,6 +1100,15 @@ int lifecycle_start(struct lifecycle *l, berth_error_t *err)
   if (l->config->hooks)
     run_hooks(l, &l->config->hooks->poststart, "poststart", "running", true, err);
   return 0;
+}
+
+int lifecycle_wait_notify(struct lifecycle *l, berth_error_t *err)
+{
+  if (l->notify_fd < 0)
+    return 0;
+  /* kill and delete must not wait for a READY=1 that may never come */
+  lifecycle_unlock(l);
+  return notify_wait_ready(l->notify_fd, l->pid, l->pidfd, err) < 0 ? -1 : 0;
 }
 
 int lifecycle_start_id(const struct global_opts *g, const char *id, berth_error_t *err)
@@ -1081,7 +1129,9 @@ int lifecycle_start_id(const struct global_opts *g, const char *id, berth_error_
   l->pidfd = fd == INT_MAX ? -1 : fd;
   if (load_config_copy(l, err) < 0)
     return -1;
-  return lifecycle_start(l, err);
+  if (lifecycle_start(l, err) < 0)
+    return -1;
+  return lifecycle_wait_notify(l, err);
 }
 
 /* ------------------------------------------------------------------ kill, delete */

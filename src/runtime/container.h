@@ -26,6 +26,7 @@ struct create_options
   bool no_pivot;
   bool no_new_keyring;
   int preserve_fds;
+  int listen_fds;        /* of them, the caller's LISTEN_FDS (socket activation), 0 without */
   bool detached;         /* create and run -d; false for run in the foreground */
   bool foreground_tty;   /* run in the foreground: receive the pty master ourselves */
 };
@@ -60,12 +61,16 @@ struct lifecycle
   int console_master;
   struct berth_net *net; /* create: the network to attach (net.h), NULL without one */
   bool cgroup_may_stay;  /* delete --force: a cgroup that cannot be removed is a warning */
+  int notify_fd;         /* start, run: NOTIFY_SOCKET listener (notify.h), else -1 */
 };
 
 int lifecycle_create(const struct global_opts *g, const char *id, const struct create_options *o,
                      struct lifecycle **out, berth_error_t *err);
 /* Release a created container: exec.fifo, state "running", poststart. */
 int lifecycle_start(struct lifecycle *l, berth_error_t *err);
+/* After lifecycle_start: with a NOTIFY_SOCKET listener, unlock and relay
+ * the container's READY=1 (notify.h); 0 at once without one. */
+int lifecycle_wait_notify(struct lifecycle *l, berth_error_t *err);
 /* Drop the state store lock (run keeps the container while it waits),
  * and take it again. */
 void lifecycle_unlock(struct lifecycle *l);
@@ -120,6 +125,8 @@ struct init_args
   bool any_userns;       /* new or joined: become root in it */
   bool no_new_keyring;
   int preserve_fds;
+  int listen_fds;        /* LISTEN_FDS for the process (create_options.listen_fds) */
+  bool keep_original_groups; /* run.oci.keep_original_groups=1: no setgroups reset */
   struct spec_state *state; /* for createContainer/startContainer hooks; pid set from SYNC_GO */
   bool wait_for_network; /* send SYNC_HOOKS even without hooks: the parent attaches the network then */
   struct seccomp_program *seccomp; /* linux.seccomp compiled by the parent (seccomp.h), or NULL */

@@ -370,7 +370,8 @@ static int exec_child_prepare(struct exec_child *a, char **exec_path, char ***en
   struct seccomp_notify_info who = {.state = a->state, .status = "running", .pid = host_pid};
   if (seccomp_install(a->seccomp, SECCOMP_STAGE_IDENTITY, &who, err) < 0)
     return -1;
-  if (process_apply_identity(a->process, err) < 0)
+  bool keep_groups = str_eq(spec_annotation(a->config, ANNOTATION_KEEP_ORIGINAL_GROUPS), "1");
+  if (process_apply_identity(a->process, keep_groups, err) < 0)
     return -1;
   /* a uid/gid switch may have reset it to the sysctl's value */
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -392,7 +393,7 @@ static __attribute__((noreturn)) void exec_child_main(struct exec_child *a)
       struct spec_process p = *a->process;
       if (env)
         p.env = env;
-      spawn_exec(exec_path, &p, a->preserve_fds, a->sync_fd, seccomp_before_execve, a->seccomp, &err);
+      spawn_exec(exec_path, &p, a->preserve_fds, 0, a->sync_fd, seccomp_before_execve, a->seccomp, &err);
     }
   sync_send(a->sync_fd, SYNC_ERROR, err ? err->errnum : 0, err ? berth_error_msg(err) : "exec failed", NULL);
   _exit(1);

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "runtime/container.h"
+#include "runtime/notify.h"
 #include "runtime/signals.h"
+#include "util/log.h"
 #include "util/util.h"
 
 static const int forwarded_signals[] = {SIGHUP, SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
@@ -133,7 +135,34 @@ static bool reap(pid_t init, int *status)
   return done;
 }
 
+/* A datagram on the notify socket: relay READY=1; the socket is done
+ * with once READY=1 went out or relaying failed (a warning only: the
+ * container runs on). */
+static void relay_notify(int *notify_fd, pid_t pid)
+{
+  _cleanup_error_ berth_error_t e = NULL;
+  int r = notify_relay_message(*notify_fd, pid, &e);
+  if (r < 0)
+    berth_log_warning("%s", berth_error_msg(e));
+  if (r != 0)
+    *notify_fd = -1;
+}
+
+/* What the container sent before it exited (the loop may reap it first) */
+static void drain_notify(int *notify_fd, pid_t pid)
+{
+  struct pollfd p = {.fd = *notify_fd, .events = POLLIN};
+  while (*notify_fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+    relay_notify(notify_fd, pid);
+}
+
 int foreground_wait(pid_t pid, int pidfd, const sigset_t *mask, int master, berth_error_t *err)
+{
+  return foreground_wait_notify(pid, pidfd, mask, master, -1, err);
+}
+
+int foreground_wait_notify(pid_t pid, int pidfd, const sigset_t *mask, int master, int notify_fd,
+                           berth_error_t *err)
 {
   _cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC);
   if (sfd < 0)
@@ -143,10 +172,11 @@ int foreground_wait(pid_t pid, int pidfd, const sigset_t *mask, int master, bert
   tty_start(&t);
   while (!reap(pid, &status))
     {
-      struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+      struct pollfd p[4] = {{.fd = sfd, .events = POLLIN},
                             {.fd = t.master_open ? t.master : -1, .events = POLLIN},
-                            {.fd = t.stdin_open ? 0 : -1, .events = POLLIN}};
-      if (poll(p, t.master >= 0 ? 3 : 1, -1) < 0)
+                            {.fd = t.master >= 0 && t.stdin_open ? 0 : -1, .events = POLLIN},
+                            {.fd = notify_fd, .events = POLLIN}};
+      if (poll(p, ARRAY_SIZE(p), -1) < 0)
         {
           if (errno == EINTR)
             continue;
@@ -158,6 +188,8 @@ int foreground_wait(pid_t pid, int pidfd, const sigset_t *mask, int master, bert
         t.master_open = false;
       if (t.master >= 0 && (p[2].revents & (POLLIN | POLLHUP)) && !copy_once(0, t.master))
         t.stdin_open = false;
+      if (notify_fd >= 0 && (p[3].revents & POLLIN))
+        relay_notify(&notify_fd, pid);
       if (!(p[0].revents & POLLIN))
         continue;
       struct signalfd_siginfo si;
@@ -171,6 +203,7 @@ int foreground_wait(pid_t pid, int pidfd, const sigset_t *mask, int master, bert
         send_signal(pidfd, pid, (int) si.ssi_signo);
     }
   drain_master(&t);
+  drain_notify(&notify_fd, pid);
   tty_stop(&t);
   return wait_status_to_exit_code(status);
 }

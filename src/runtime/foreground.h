@@ -22,5 +22,9 @@ int foreground_recv_master(int sock, berth_error_t *err);
  * (stdin raw while a terminal), reap every child. Returns the exit status
  * as a shell reports it (128+N when killed by signal N). */
 int foreground_wait(pid_t pid, int pidfd, const sigset_t *mask, int master, berth_error_t *err);
+/* The same, relaying READY=1 from notify_fd (notify.h) meanwhile when it
+ * is >= 0 (run in the foreground with NOTIFY_SOCKET). */
+int foreground_wait_notify(pid_t pid, int pidfd, const sigset_t *mask, int master, int notify_fd,
+                           berth_error_t *err);
 
 #endif

@@ -72,6 +72,8 @@ int init_join_namespaces(struct init_args *a, berth_error_t *err)
   return 0;
 }
 
+/* groups_allowed false keeps our groups: setgroups is denied, or they are
+ * the caller's, kept (run.oci.keep_original_groups) */
 static int become_root_in_userns(bool groups_allowed, berth_error_t *err)
 {
   if (setresgid(0, 0, 0) < 0)
@@ -143,7 +145,7 @@ static int enter_namespaces(struct init_args *a, berth_error_t *err)
       if (read_file_at(AT_FDCWD, "/proc/self/setgroups", 64, &sg, &len, &ignored) == 0
           && str_has_prefix(sg, "deny"))
         groups_allowed = false;
-      if (become_root_in_userns(groups_allowed, err) < 0)
+      if (become_root_in_userns(groups_allowed && !a->keep_original_groups, err) < 0)
         return -1;
     }
   if (init_join_namespaces(a, err) < 0)
@@ -242,12 +244,13 @@ static int init_exec(struct init_args *a, const char *exec_path, char **env, int
   struct seccomp_notify_info who = {.state = a->state, .status = "created", .pid = a->state->pid};
   if (seccomp_install(a->seccomp, SECCOMP_STAGE_IDENTITY, &who, err) < 0)
     return -1;
-  if (process_apply_identity(a->ctx.process, err) < 0)
+  if (process_apply_identity(a->ctx.process, a->keep_original_groups, err) < 0)
     return -1;
   struct spec_process p = *a->ctx.process;
   if (env)
     p.env = env;
-  return spawn_exec(exec_path, &p, a->preserve_fds, fifo, seccomp_before_execve, a->seccomp, err);
+  return spawn_exec(exec_path, &p, a->preserve_fds, a->listen_fds, fifo, seccomp_before_execve, a->seccomp,
+                    err);
 }
 
 static bool is_needed_fd(const struct init_args *a, int fd)

@@ -106,8 +106,12 @@ int process_find_executable(const struct spec_process *p, char **path_out, berth
 char **process_env_with_home(const struct spec_process *p);
 
 /* Step 8: rlimits, additionalGids/gid/uid (keeping caps across setuid),
- * the five capability sets (libcap, ambient too), no_new_privs. */
-int process_apply_identity(const struct spec_process *p, berth_error_t *err);
+ * the five capability sets (libcap, ambient too), no_new_privs. With
+ * keep_groups (annotation run.oci.keep_original_groups=1, as crun) the
+ * supplementary groups the process has (the caller's) are kept and
+ * additionalGids added to them. */
+#define ANNOTATION_KEEP_ORIGINAL_GROUPS "run.oci.keep_original_groups"
+int process_apply_identity(const struct spec_process *p, bool keep_groups, berth_error_t *err);
 
 /* Sysctl key check (pure, unit-tested): the key must be namespaced and the
  * container must own that namespace, new or joined by path (net.* needs

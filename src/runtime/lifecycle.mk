@@ -4,6 +4,7 @@ libberth_a_SOURCES += \
 	src/runtime/hostcheck.c src/runtime/hostcheck.h \
 	src/runtime/init.c \
 	src/runtime/sync.c src/runtime/sync.h \
+	src/runtime/notify.c src/runtime/notify.h \
 	src/runtime/hooks.c src/runtime/hooks.h \
 	src/runtime/signals.c src/runtime/signals.h \
 	src/runtime/cmd_create.c \

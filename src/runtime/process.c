@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -392,9 +393,65 @@ static bool setgroups_denied(void)
   return str_has_prefix(s, "deny");
 }
 
-static int switch_user(const struct spec_user *u, berth_error_t *err)
+/* The initial user namespace maps every id to itself (read in the
+ * container's /proc: false without one). */
+static bool in_initial_userns(void)
 {
-  if (setgroups(u->n_additional_gids, (const gid_t *) u->additional_gids) < 0)
+  _cleanup_free_ char *s = NULL;
+  size_t len;
+  _cleanup_error_ berth_error_t e = NULL;
+  if (read_file_at(AT_FDCWD, "/proc/self/uid_map", 256, &s, &len, &e) < 0)
+    return false; /* unknown: keep the groups as they are */
+  unsigned long long inside, outside, count;
+  return sscanf(s, "%llu %llu %llu", &inside, &outside, &count) == 3 && inside == 0 && outside == 0
+         && count == 4294967295ULL;
+}
+
+/* run.oci.keep_original_groups: the groups we have (the caller's) plus
+ * additionalGids. In a user namespace the caller's groups read back as
+ * the overflow gid, which cannot be told from a mapped one: setting the
+ * list again would swap them for it, so they stay as they are and
+ * additionalGids is ignored (crun skips setgroups alike). */
+static int keep_original_groups(const struct spec_user *u, berth_error_t *err)
+{
+  if (!in_initial_userns())
+    {
+      if (u->n_additional_gids)
+        berth_log_warning("additionalGids ignored: run.oci.keep_original_groups keeps the caller's groups "
+                          "as they are in a user namespace");
+      return 0;
+    }
+  int n = getgroups(0, NULL);
+  if (n < 0)
+    return berth_fail_sys(err, "getgroups");
+  _cleanup_free_ gid_t *list = xcalloc((size_t) n + u->n_additional_gids + 1, sizeof *list);
+  n = getgroups(n, list);
+  if (n < 0)
+    return berth_fail_sys(err, "getgroups");
+  size_t total = (size_t) n;
+  for (size_t i = 0; i < u->n_additional_gids; i++)
+    {
+      bool dup = false;
+      for (size_t j = 0; j < total && !dup; j++)
+        dup = list[j] == (gid_t) u->additional_gids[i];
+      if (!dup)
+        list[total++] = (gid_t) u->additional_gids[i];
+    }
+  if (total == (size_t) n)
+    return 0;
+  if (setgroups(total, list) < 0)
+    return berth_fail_sys(err, "setgroups (the caller's groups and .process.user.additionalGids)");
+  return 0;
+}
+
+static int switch_user(const struct spec_user *u, bool keep_groups, berth_error_t *err)
+{
+  if (keep_groups)
+    {
+      if (keep_original_groups(u, err) < 0)
+        return -1;
+    }
+  else if (setgroups(u->n_additional_gids, (const gid_t *) u->additional_gids) < 0)
     {
       if (errno != EPERM || !setgroups_denied())
         return berth_fail_sys(err, "setgroups (.process.user.additionalGids)");
@@ -504,7 +561,7 @@ static int set_ambient(const struct cap_mask *wanted, const struct cap_mask *per
   return 0;
 }
 
-int process_apply_identity(const struct spec_process *p, berth_error_t *err)
+int process_apply_identity(const struct spec_process *p, bool keep_groups, berth_error_t *err)
 {
   struct spec_capabilities none = { 0 };
   const struct spec_capabilities *c = p->capabilities ? p->capabilities : &none;
@@ -519,7 +576,7 @@ int process_apply_identity(const struct spec_process *p, berth_error_t *err)
     return berth_error_ret(*err);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return berth_fail_sys(err, "prctl(PR_SET_KEEPCAPS)");
-  if (switch_user(&p->user, err) < 0)
+  if (switch_user(&p->user, keep_groups, err) < 0)
     return berth_error_ret(*err);
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
     return berth_fail_sys(err, "prctl(PR_SET_KEEPCAPS)");

@@ -95,7 +95,7 @@ int spawn_close_fds(int preserve, int keep_fd, berth_error_t *err)
   return 0;
 }
 
-char **spawn_environment(const struct spec_process *p, int preserve)
+char **spawn_environment(const struct spec_process *p, int preserve, int listen_fds)
 {
   size_t n = p->env ? strv_len(p->env) : 0;
   char **env = xcalloc(n + 1, sizeof *env);
@@ -103,12 +103,19 @@ char **spawn_environment(const struct spec_process *p, int preserve)
     env[i] = xstrdup(p->env[i]);
   if (preserve > 0)
     {
-      _cleanup_free_ char *nfds = xasprintf("%d", preserve);
+      _cleanup_free_ char *nfds = xasprintf("%d", listen_fds > 0 ? listen_fds : preserve);
       _cleanup_free_ char *pid = xasprintf("%d", (int) getpid());
       char **e1 = env_set(env, "LISTEN_FDS", nfds);
       strv_free(env);
       env = env_set(e1, "LISTEN_PID", pid);
       strv_free(e1);
+    }
+  const char *names = getenv("LISTEN_FDNAMES");
+  if (preserve > 0 && listen_fds > 0 && names)
+    {
+      char **e1 = env_set(env, "LISTEN_FDNAMES", names);
+      strv_free(env);
+      env = e1;
     }
   return env;
 }
@@ -166,10 +173,10 @@ int spawn_apply_lsm_labels(const struct spec_process *p, berth_error_t *err)
   return 0;
 }
 
-int spawn_exec(const char *exec_path, const struct spec_process *p, int preserve, int keep_fd,
+int spawn_exec(const char *exec_path, const struct spec_process *p, int preserve, int listen_fds, int keep_fd,
                spawn_before_execve_fn before_execve, void *data, berth_error_t *err)
 {
-  _cleanup_strv_ char **env = spawn_environment(p, preserve);
+  _cleanup_strv_ char **env = spawn_environment(p, preserve, listen_fds);
   if (spawn_apply_lsm_labels(p, err) < 0)
     return -1;
   if (spawn_close_fds(preserve, keep_fd, err) < 0)

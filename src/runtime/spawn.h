@@ -18,8 +18,10 @@ void spawn_reset_signals(void);
 int spawn_close_fds(int preserve, int keep_fd, berth_error_t *err);
 
 /* process.env (NULL-terminated, malloc'ed copy), with LISTEN_FDS and
- * LISTEN_PID set when fds are preserved. */
-char **spawn_environment(const struct spec_process *p, int preserve);
+ * LISTEN_PID set when fds are preserved: LISTEN_FDS is listen_fds (the
+ * caller's socket-activation fds, first of the preserved ones) when > 0,
+ * else preserve; with listen_fds, the caller's LISTEN_FDNAMES too. */
+char **spawn_environment(const struct spec_process *p, int preserve, int listen_fds);
 
 /* apparmorProfile and selinuxLabel for the coming execve; each is ignored
  * when that LSM is not enabled on the host (as runc does). */
@@ -32,7 +34,7 @@ typedef int (*spawn_before_execve_fn)(void *data, berth_error_t *err);
 /* Environment, LSM labels, fds (keep_fd is the caller's error channel),
  * before_execve(data) when not NULL, execve(exec_path, p->args). Returns
  * only on failure. */
-int spawn_exec(const char *exec_path, const struct spec_process *p, int preserve, int keep_fd,
+int spawn_exec(const char *exec_path, const struct spec_process *p, int preserve, int listen_fds, int keep_fd,
                spawn_before_execve_fn before_execve, void *data, berth_error_t *err);
 
 #endif

@@ -469,3 +469,37 @@ EOF
   [ "${lines[1]}" = written ]
   [ "$(stat -c %u:%g "$d/new")" = 0:0 ]
 }
+
+@test "podman run --sdnotify=container: the container's READY=1 reaches NOTIFY_SOCKET (issue 11)" {
+  # Podman 4.3 proxies the socket itself (its own /run/notify mount and
+  # NOTIFY_SOCKET in the spec; the runtime is not given NOTIFY_SOCKET):
+  # berth must leave that working. tests/integration/notify.bats tests
+  # berth's own relay.
+  # the role of systemd: a host socket that records what it is sent
+  local sock="$BATS_TEST_TMPDIR/notify.sock" got="$BATS_TEST_TMPDIR/got" bin="$BATS_TEST_TMPDIR/sdnotify"
+  printf '%s\n' '#include <stdlib.h>' '#include <string.h>' '#include <sys/socket.h>' '#include <sys/un.h>' \
+    'int main(int c, char **v) { struct sockaddr_un a = {.sun_family = AF_UNIX}; const char *p = getenv("NOTIFY_SOCKET");' \
+    '  if (c != 2 || !p) return 2; strncpy(a.sun_path, p, sizeof a.sun_path - 1); int fd = socket(AF_UNIX, SOCK_DGRAM, 0);' \
+    '  return sendto(fd, v[1], strlen(v[1]), 0, (struct sockaddr *) &a, sizeof a) < 0; }' > "$bin.c"
+  gcc -static -O1 -o "$bin" "$bin.c"
+  python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[2], "wb").close()
+while True:
+    d = s.recv(65536)
+    with open(sys.argv[2], "ab") as f:
+        f.write(d + b"--\n")
+' "$sock" "$got" </dev/null >/dev/null 2>&1 &
+  local lpid=$!
+  for _ in $(seq 100); do [ -S "$sock" ] && [ -e "$got" ] && break; sleep 0.05; done
+  local rc=0
+  NOTIFY_SOCKET="$sock" pod run -d --name notify --network none --sdnotify=container -v "$bin:/sdnotify:ro" \
+    "$IMAGE" sh -c 'sleep 1; /sdnotify READY=1; exec sleep 1000' </dev/null || rc=$?
+  for _ in $(seq 100); do grep -q '^READY=1' "$got" && break; sleep 0.1; done
+  kill "$lpid" 2>/dev/null || true
+  [ "$rc" -eq 0 ]
+  grep -q '^READY=1' "$got"
+  grep -q '^MAINPID=[1-9][0-9]*' "$got"
+}

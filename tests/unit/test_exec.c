@@ -230,14 +230,25 @@ static void test_environment(void)
   char *env[] = {"A=1", "LISTEN_FDS=9", NULL};
   char *args[] = {"x", NULL};
   struct spec_process p = {.env = env, .n_env = 2, .args = args, .n_args = 1};
-  _cleanup_strv_ char **e0 = spawn_environment(&p, 0);
+  _cleanup_strv_ char **e0 = spawn_environment(&p, 0, 0);
   is_int(strv_len(e0), 2, "no preserved fds: env as is");
   is_str(e0[1], "LISTEN_FDS=9", "untouched");
-  _cleanup_strv_ char **e2 = spawn_environment(&p, 2);
+  _cleanup_strv_ char **e2 = spawn_environment(&p, 2, 0);
   is_int(strv_len(e2), 3, "preserved fds: LISTEN_PID added");
   is_str(e2[1], "LISTEN_FDS=2", "LISTEN_FDS replaced");
   _cleanup_free_ char *want = xasprintf("LISTEN_PID=%d", (int) getpid());
   is_str(e2[2], want, "LISTEN_PID is our pid");
+  unsetenv("LISTEN_FDNAMES");
+  _cleanup_strv_ char **e3 = spawn_environment(&p, 3, 1);
+  is_str(e3[1], "LISTEN_FDS=1", "socket activation: LISTEN_FDS counts the caller's LISTEN_FDS");
+  is_int(strv_len(e3), 3, "no LISTEN_FDNAMES without the caller's");
+  setenv("LISTEN_FDNAMES", "web", 1);
+  _cleanup_strv_ char **e4 = spawn_environment(&p, 3, 1);
+  is_int(strv_len(e4), 4, "the caller's LISTEN_FDNAMES is passed on");
+  is_str(e4[3], "LISTEN_FDNAMES=web", "LISTEN_FDNAMES");
+  _cleanup_strv_ char **e5 = spawn_environment(&p, 3, 0);
+  is_int(strv_len(e5), 3, "not without socket activation");
+  unsetenv("LISTEN_FDNAMES");
 }
 
 int main(void)

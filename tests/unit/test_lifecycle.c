@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runtime/container.h"
 #include "runtime/hooks.h"
+#include "runtime/notify.h"
 #include "runtime/signals.h"
 #include "tap.h"
 #include "util/util.h"
@@ -187,8 +189,63 @@ static void test_hooks_run(void)
   (void) !system(rm);
 }
 
+static bool ready(const char *m)
+{
+  return notify_message_is_ready(m, strlen(m));
+}
+
+static void test_notify_ready(void)
+{
+  ok(ready("READY=1"), "READY=1 alone");
+  ok(ready("STATUS=up\nREADY=1\n"), "READY=1 on a later line");
+  ok(ready("READY=1\nMAINPID=7"), "READY=1 with MAINPID");
+  ok(!ready("READY=0"), "READY=0 is not ready");
+  ok(!ready("READY=10"), "READY=10 is not ready");
+  ok(!ready("XREADY=1"), "a line must be exactly READY=1");
+  ok(!ready("STATUS=READY=1"), "not inside another line");
+  ok(!ready(""), "empty");
+  ok(!notify_message_is_ready("READY=1", 6), "the length is honoured");
+}
+
+/* --preserve-fds N with LISTEN_FDS/LISTEN_PID in the environment */
+static void preserve_with(const char *fds, const char *pid, long long preserve, int want_preserve, int want_listen,
+                          const char *name)
+{
+  if (fds)
+    setenv("LISTEN_FDS", fds, 1);
+  else
+    unsetenv("LISTEN_FDS");
+  if (pid)
+    setenv("LISTEN_PID", pid, 1);
+  else
+    unsetenv("LISTEN_PID");
+  struct create_options o = {0};
+  berth_error_t err = NULL;
+  is_int(create_options_set_preserve_fds(&o, preserve, &err), 0, "%s: accepted", name);
+  is_int(o.preserve_fds, want_preserve, "%s: preserved fds", name);
+  is_int(o.listen_fds, want_listen, "%s: LISTEN_FDS", name);
+  berth_error_free(&err);
+}
+
+static void test_listen_fds(void)
+{
+  _cleanup_free_ char *me = xasprintf("%d", (int) getpid());
+  preserve_with(NULL, NULL, 2, 2, 0, "no socket activation");
+  preserve_with("1", "1", 2, 2, 1, "engine: LISTEN_FDS among the preserved fds");
+  preserve_with("3", "1", 2, 2, 0, "LISTEN_FDS above --preserve-fds is not the count");
+  preserve_with("2", me, 0, 2, 2, "systemd activated us: its fds are passed");
+  preserve_with("2", "1", 0, 0, 0, "another process's LISTEN_FDS: nothing passed");
+  preserve_with("2", NULL, 0, 0, 0, "no LISTEN_PID: nothing passed");
+  preserve_with("x", me, 0, 0, 0, "LISTEN_FDS not a number");
+  preserve_with("0", me, 0, 0, 0, "LISTEN_FDS=0");
+  unsetenv("LISTEN_FDS");
+  unsetenv("LISTEN_PID");
+}
+
 int main(void)
 {
+  test_notify_ready();
+  test_listen_fds();
   test_signal_parse();
   test_wait_status();
   test_pidfile();
