@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "runtime/linux.h"
+#include "storage/mountinfo.h"
 #include "storage/procfs.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -35,46 +36,13 @@ static char *source_path(const char *bundle, const char *source)
 
 /* ------------------------------------------------------------ host restrictions */
 
-/* mountinfo field 5, unescaped (\040 and friends) */
-static char *unescape_field(const char *s)
-{
-  char *out = xmalloc(strlen(s) + 1), *w = out;
-  for (; *s; s++)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] && s[3])
-        {
-          *w++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-          s += 3;
-        }
-      else
-        *w++ = *s;
-    }
-  *w = '\0';
-  return out;
-}
-
 static bool has_submounts(const char *dir)
 {
-  _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (!f)
+  _cleanup_(storage_mount_table_free) struct storage_mount_table t = { 0 };
+  _cleanup_error_ berth_error_t ignored = NULL;
+  if (storage_mountinfo_read(-1, &t, &ignored) < 0)
     return true; /* unknown: assume the worst */
-  size_t n = strlen(dir);
-  _cleanup_free_ char *line = NULL;
-  size_t cap = 0;
-  while (getline(&line, &cap, f) > 0)
-    {
-      char *save = NULL, *field = strtok_r(line, " ", &save);
-      for (int i = 0; field && i < 4; i++)
-        field = strtok_r(NULL, " ", &save);
-      if (!field)
-        continue;
-      _cleanup_free_ char *mp = unescape_field(field);
-      bool below = str_eq(dir, "/") ? !str_eq(mp, "/")
-                                    : strncmp(mp, dir, n) == 0 && mp[n] == '/';
-      if (below)
-        return true;
-    }
-  return false;
+  return storage_mounts_below(&t, dir);
 }
 
 /* Why a copy of src made here would give the container more than a bind

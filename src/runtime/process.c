@@ -465,8 +465,9 @@ static int switch_user(const struct spec_user *u, bool keep_groups, berth_error_
   return 0;
 }
 
-/* a set of capabilities as a bit mask; unknown names are skipped with a
- * warning (like runc), names the running kernel lacks silently */
+/* a set of capabilities as a bit mask. create and exec refused names
+ * that libcap or the kernel does not know (hostcheck.h); one that still
+ * gets here is skipped, never turned into some other bit */
 struct cap_mask
 {
   unsigned long long bits;

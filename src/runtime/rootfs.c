@@ -50,24 +50,6 @@ static int root_propagation(const struct init_ctx *ctx, enum storage_propagation
   return 0;
 }
 
-/* mountinfo field 5 unescaped (\040 and friends) */
-static char *unescape_mountinfo(const char *s)
-{
-  char *out = xmalloc(strlen(s) + 1), *w = out;
-  for (; *s; s++)
-    {
-      if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' && s[2] && s[3])
-        {
-          *w++ = (char) (((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
-          s += 3;
-        }
-      else
-        *w++ = *s;
-    }
-  *w = '\0';
-  return out;
-}
-
 /* The rootfs is bound on the mount holding it (the one mounted on the
  * rootfs itself when it is a mount point, as under containerd): when that
  * mount is shared, the bind would be its peer, the container's mounts
@@ -76,40 +58,15 @@ static char *unescape_mountinfo(const char *s)
 static int unshare_rootfs_mount(const char *rootfs, enum storage_propagation prop,
                                 berth_error_t *err)
 {
-  _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (!f)
-    return berth_fail_sys(err, "open /proc/self/mountinfo");
-  _cleanup_free_ char *best = NULL;
-  bool best_shared = false;
-  _cleanup_free_ char *line = NULL;
-  size_t cap = 0;
-  while (getline(&line, &cap, f) > 0)
-    {
-      char *save = NULL, *field = strtok_r(line, " ", &save);
-      for (int i = 0; field && i < 4; i++)
-        field = strtok_r(NULL, " ", &save);
-      if (!field)
-        continue;
-      _cleanup_free_ char *mp = unescape_mountinfo(field);
-      size_t n = strlen(mp);
-      bool covers = str_eq(mp, "/")
-                    || (strncmp(rootfs, mp, n) == 0 && (rootfs[n] == '/' || rootfs[n] == '\0'));
-      if (!covers || (best && strlen(best) > n))
-        continue;
-      bool shared = false;
-      for (char *o = strtok_r(NULL, " ", &save); o && !str_eq(o, "-");
-           o = strtok_r(NULL, " ", &save))
-        if (str_has_prefix(o, "shared:"))
-          shared = true;
-      free(best);
-      best = steal_pointer(&mp);
-      best_shared = shared;
-    }
-  if (!best || !best_shared)
+  _cleanup_(storage_mount_table_free) struct storage_mount_table t = { 0 };
+  if (storage_mountinfo_read(-1, &t, err) < 0)
+    return berth_error_ret(*err);
+  const struct storage_mount_entry *holder = storage_mount_holding(&t, rootfs);
+  if (!holder || !holder->shared)
     return 0;
   bool slave = prop == STORAGE_PROP_SLAVE;
-  if (mount(NULL, best, NULL, slave ? MS_SLAVE : MS_PRIVATE, NULL) < 0)
-    return berth_fail_sys(err, "make the mount holding the rootfs (%s) %s", best,
+  if (mount(NULL, holder->mountpoint, NULL, slave ? MS_SLAVE : MS_PRIVATE, NULL) < 0)
+    return berth_fail_sys(err, "make the mount holding the rootfs (%s) %s", holder->mountpoint,
                           slave ? "a slave" : "private");
   return 0;
 }
@@ -689,18 +646,6 @@ int rootfs_prepare(const struct init_ctx *ctx, berth_error_t *err)
 
 /* ------------------------------------------------------------ --no-pivot */
 
-static int read_mount_table(int mountinfo_fd, struct storage_mount_table *t, berth_error_t *err)
-{
-  _cleanup_free_ char *text = NULL;
-  size_t len;
-  if (lseek(mountinfo_fd, 0, SEEK_SET) < 0)
-    return berth_fail_sys(err, "rewind /proc/self/mountinfo");
-  if (read_all_fd(mountinfo_fd, 64u << 20, &text, &len, err) < 0
-      || storage_mountinfo_parse(text, t, err) < 0)
-    return berth_wrap(err, "/proc/self/mountinfo");
-  return 0;
-}
-
 /* One round of detaching the top of each subtree outside the rootfs (one
  * unmount takes a whole subtree, and each costs an RCU grace period).
  * EINVAL: not (or no longer) a mount point at that path, or locked by a
@@ -708,7 +653,7 @@ static int read_mount_table(int mountinfo_fd, struct storage_mount_table *t, ber
 static int detach_round(int mountinfo_fd, const char *rootfs, bool *progress, berth_error_t *err)
 {
   _cleanup_(storage_mount_table_free) struct storage_mount_table t = { 0 };
-  if (read_mount_table(mountinfo_fd, &t, err) < 0)
+  if (storage_mountinfo_read(mountinfo_fd, &t, err) < 0)
     return berth_error_ret(*err);
   _cleanup_free_ size_t *idx = NULL;
   size_t n = storage_mounts_outside_tops(&t, rootfs, &idx);
@@ -734,7 +679,7 @@ static bool reveals_kernel_state(const char *fstype)
 static int cover_remaining(int mountinfo_fd, const char *rootfs, berth_error_t *err)
 {
   _cleanup_(storage_mount_table_free) struct storage_mount_table t = { 0 };
-  if (read_mount_table(mountinfo_fd, &t, err) < 0)
+  if (storage_mountinfo_read(mountinfo_fd, &t, err) < 0)
     return berth_error_ret(*err);
   _cleanup_free_ size_t *idx = NULL;
   size_t n = storage_mounts_outside(&t, rootfs, &idx);
@@ -770,7 +715,7 @@ static int cover_remaining(int mountinfo_fd, const char *rootfs, berth_error_t *
 static int stop_umount_propagation(int mountinfo_fd, const char *rootfs, berth_error_t *err)
 {
   _cleanup_(storage_mount_table_free) struct storage_mount_table t = { 0 };
-  if (read_mount_table(mountinfo_fd, &t, err) < 0)
+  if (storage_mountinfo_read(mountinfo_fd, &t, err) < 0)
     return berth_error_ret(*err);
   if (!storage_mounts_shared_outside(&t, rootfs))
     return 0;

@@ -120,21 +120,6 @@ char **spawn_environment(const struct spec_process *p, int preserve, int listen_
   return env;
 }
 
-static bool apparmor_enabled(void)
-{
-  _cleanup_free_ char *s = NULL;
-  size_t len;
-  _cleanup_error_ berth_error_t ignored = NULL;
-  return read_file_at(AT_FDCWD, "/sys/module/apparmor/parameters/enabled", 16, &s, &len, &ignored) == 0
-         && s[0] == 'Y';
-}
-
-static bool selinux_enabled(void)
-{
-  struct stat st;
-  return stat("/sys/fs/selinux/enforce", &st) == 0;
-}
-
 /* The label the kernel gives the process at its next execve. This runs
  * after the identity switch and maybe under seccomp: no new procfs
  * instance, the container's /proc checked, and no mount the container
@@ -156,7 +141,7 @@ static bool apparmor_has_own_attr_dir(void)
 
 int spawn_apply_lsm_labels(const struct spec_process *p, berth_error_t *err)
 {
-  if (p->apparmor_profile && *p->apparmor_profile && apparmor_enabled())
+  if (p->apparmor_profile && *p->apparmor_profile)
     {
       _cleanup_free_ char *text = xasprintf("exec %s", p->apparmor_profile);
       _cleanup_free_ char *what = xasprintf("apparmor profile \"%s\"", p->apparmor_profile);
@@ -164,7 +149,7 @@ int spawn_apply_lsm_labels(const struct spec_process *p, berth_error_t *err)
       if (write_exec_attr(attr, text, what, err) < 0)
         return -1;
     }
-  if (p->selinux_label && *p->selinux_label && selinux_enabled())
+  if (p->selinux_label && *p->selinux_label)
     {
       _cleanup_free_ char *what = xasprintf("selinux label \"%s\"", p->selinux_label);
       if (write_exec_attr("self/attr/exec", p->selinux_label, what, err) < 0)

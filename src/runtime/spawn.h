@@ -23,8 +23,10 @@ int spawn_close_fds(int preserve, int keep_fd, berth_error_t *err);
  * else preserve; with listen_fds, the caller's LISTEN_FDNAMES too. */
 char **spawn_environment(const struct spec_process *p, int preserve, int listen_fds);
 
-/* apparmorProfile and selinuxLabel for the coming execve; each is ignored
- * when that LSM is not enabled on the host (as runc does). */
+/* apparmorProfile and selinuxLabel for the coming execve. create and exec
+ * refused a label whose LSM the host lacks (hostcheck.h), so a label set
+ * here is always written: never probed again from inside the container,
+ * whose /sys could pretend the LSM is off. */
 int spawn_apply_lsm_labels(const struct spec_process *p, berth_error_t *err);
 
 /* Runs after the last env/fd work, right before execve: where the

@@ -1,9 +1,12 @@
 /* mountinfo parsing and the "what lies outside this root" plan. */
 #include "storage/mountinfo.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "util/cleanup.h"
 #include "util/util.h"
 
 static bool is_octal(char c)
@@ -215,6 +218,46 @@ bool storage_mounts_shared_outside(const struct storage_mount_table *t, const ch
 {
   for (size_t i = 0; i < t->n; i++)
     if (t->entries[i].shared && !path_within(t->entries[i].mountpoint, root))
+      return true;
+  return false;
+}
+
+int storage_mountinfo_read(int fd, struct storage_mount_table *t, berth_error_t *err)
+{
+  _cleanup_close_ int own = -1;
+  if (fd < 0)
+    {
+      fd = own = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        return berth_fail_sys(err, "open /proc/self/mountinfo");
+    }
+  else if (lseek(fd, 0, SEEK_SET) < 0)
+    return berth_fail_sys(err, "rewind /proc/self/mountinfo");
+  _cleanup_free_ char *text = NULL;
+  size_t len;
+  if (read_all_fd(fd, 64u << 20, &text, &len, err) < 0 || storage_mountinfo_parse(text, t, err) < 0)
+    return berth_wrap(err, "/proc/self/mountinfo");
+  return 0;
+}
+
+const struct storage_mount_entry *storage_mount_holding(const struct storage_mount_table *t,
+                                                        const char *path)
+{
+  const struct storage_mount_entry *best = NULL;
+  for (size_t i = 0; i < t->n; i++)
+    {
+      const struct storage_mount_entry *e = &t->entries[i];
+      if (path_within(path, e->mountpoint)
+          && (!best || strlen(e->mountpoint) >= strlen(best->mountpoint)))
+        best = e;
+    }
+  return best;
+}
+
+bool storage_mounts_below(const struct storage_mount_table *t, const char *dir)
+{
+  for (size_t i = 0; i < t->n; i++)
+    if (!str_eq(t->entries[i].mountpoint, dir) && path_within(t->entries[i].mountpoint, dir))
       return true;
   return false;
 }

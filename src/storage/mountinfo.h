@@ -1,5 +1,6 @@
 /* /proc/self/mountinfo as a table, and which of its mounts lie outside a
- * directory (pure: text in, indices out; unit-tested). */
+ * directory (pure: text in, indices out; unit-tested), plus the one
+ * function that reads the file. */
 #ifndef BERTH_STORAGE_MOUNTINFO_H
 #define BERTH_STORAGE_MOUNTINFO_H
 
@@ -46,5 +47,18 @@ size_t storage_mounts_outside_tops(const struct storage_mount_table *t, const ch
  * storage_mounts_outside lists) is shared: unmounting below a shared
  * mount propagates to its peers. */
 bool storage_mounts_shared_outside(const struct storage_mount_table *t, const char *root);
+
+/* /proc/self/mountinfo read (from fd, rewound, or opened when fd < 0) and
+ * parsed. */
+int storage_mountinfo_read(int fd, struct storage_mount_table *t, berth_error_t *err);
+
+/* The mount that holds `path` (absolute, cleaned): the one with the
+ * longest mount point at or above it, the later (upper) one of a stack;
+ * NULL when none. */
+const struct storage_mount_entry *storage_mount_holding(const struct storage_mount_table *t,
+                                                        const char *path);
+
+/* Whether any mount lies strictly below `dir` (absolute, cleaned). */
+bool storage_mounts_below(const struct storage_mount_table *t, const char *dir);
 
 #endif
