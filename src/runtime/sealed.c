@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/log.h"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
@@ -78,12 +79,15 @@ int sealed_reexec_unless_sealed(char **argv, berth_error_t *err)
        * show berth under the name it was started as */
       if (argv[0])
         prctl(PR_SET_NAME, basename(argv[0]), 0, 0, 0);
+      berth_log_phase("sealed-start");
       return 0;
     }
+  berth_log_phase("sealed-copy");
   _cleanup_close_ int memfd = make_sealed_copy(exe_fd, err);
   if (memfd < 0)
     return berth_wrap(err, "run from a sealed copy of berth");
   extern char **environ;
+  berth_log_phase_export_start();
   execveat(memfd, "", argv, environ, AT_EMPTY_PATH);
   return berth_fail_sys(err, "run from a sealed copy of berth: execveat");
 }
