@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# Phase timings (berth.8, PHASE TIMINGS): at --log-level debug one
+# Performance instrumentation and the hot path (issue 12). Phase timings
+# (berth.8, PHASE TIMINGS): at --log-level debug one
 # "phase=NAME t_us=N" line per phase, nothing below it.
 load ../helpers
 
@@ -40,7 +41,7 @@ phases() {
 
 @test "below debug: no phase lines" {
   berth --log-level info --log "$LOG" run --bundle "$B" "$ID" 2>"$BATS_TEST_TMPDIR/stderr"
-  ! grep -q 'phase=' "$LOG" "$BATS_TEST_TMPDIR/stderr"
+  [ "$(cat "$LOG" "$BATS_TEST_TMPDIR/stderr" | grep -c 'phase=')" = 0 ]
 }
 
 @test "the start time passed to the sealed copy reaches no hook and no container process" {
@@ -50,10 +51,19 @@ phases() {
   run berth --debug --log "$LOG" run --bundle "$B" "$ID"
   [ "$status" -eq 0 ]
   [ -s "$BATS_TEST_TMPDIR/hook.env" ]
-  ! grep -q BERTH_PHASE_START_US "$BATS_TEST_TMPDIR/hook.env"
+  [ "$(grep -c BERTH_PHASE_START_US "$BATS_TEST_TMPDIR/hook.env")" = 0 ]
   [[ "$output" != *BERTH_PHASE_START_US* ]]
   # a caller's own value is ignored below debug and never trusted above the clock
   BERTH_PHASE_START_US=99999999999999999 berth --debug --log "$LOG.2" run --bundle "$B" "$ID-2" >/dev/null 2>&1
   t="$(sed -n 's/.*phase=exit t_us=\([0-9]*\)$/\1/p' "$LOG.2")"
   [ "$t" -lt 10000000 ]
+}
+
+@test "run writes its state (atomic renames) without one fsync" {
+  command -v strace >/dev/null || skip "strace missing"
+  _runtime strace -f -qq -o "$BATS_TEST_TMPDIR/trace" -e trace=fsync,fdatasync,syncfs,sync_file_range,renameat,rename,renameat2 \
+    "$BERTH" --root "$BERTH_ROOT" run --bundle "$B" "$ID"
+  grep -q 'state.json' "$BATS_TEST_TMPDIR/trace"
+  [ "$(grep -Ec '^[0-9]+ +(fsync|fdatasync|syncfs|sync_file_range)\(' "$BATS_TEST_TMPDIR/trace")" = 0 ]
+  assert_no_leftovers "$ID"
 }
