@@ -626,8 +626,12 @@ static int drive_init(struct lifecycle *l, int sync_fd, bool in_cgroup, berth_er
   const struct spec_config *c = l->config;
   if (!in_cgroup && l->cg && cgroup_enter(l->cg, l->pid, err) < 0)
     return berth_wrap(err, "put the container init in its cgroup");
-  if (ns_is_new(c, SPEC_NS_USER) && write_id_maps(l->pid, c->linux_, err) < 0)
-    return -1;
+  if (ns_is_new(c, SPEC_NS_USER))
+    {
+      berth_log_phase("idmap");
+      if (write_id_maps(l->pid, c->linux_, err) < 0)
+        return -1;
+    }
   l->state->pid = l->pid;
   if (sync_send(sync_fd, SYNC_GO, l->pid, NULL, err) < 0)
     return -1;
@@ -666,6 +670,7 @@ static int drive_init(struct lifecycle *l, int sync_fd, bool in_cgroup, berth_er
             return -1;
           break;
         case SYNC_READY:
+          berth_log_phase("created");
           return 0;
         default:
           return berth_fail(err, EPROTO, "container init sent unexpected message %u", m.type);
@@ -783,6 +788,7 @@ static int spawn_init(struct lifecycle *l, struct spawn *sp, berth_error_t *err)
   int cgroup_fd = l->cg ? cgroup_clone_fd(l->cg) : -1;
   int pidfd = -1;
   pid_t pid;
+  berth_log_phase("clone");
   if (needs_intermediate(sp, flags))
     {
       pid = clone_via_intermediate(sp, flags, cgroup_fd, &in_cgroup, err);
@@ -869,6 +875,7 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
     return -1;
   if (l->state->cgroup_path)
     {
+      berth_log_phase("cgroup");
       if (cgroup_create(l->state->cgroup_path, &l->cg, err) < 0)
         return -1;
       /* device rules always (default deny): linux.resources.devices and the defaults */
@@ -982,6 +989,7 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
       _cleanup_free_ char *cwd = getcwd(NULL, 0);
       pid_file = o->pid_file[0] == '/' || !cwd ? xstrdup(o->pid_file) : xasprintf("%s/%s", cwd, o->pid_file);
     }
+  berth_log_phase("parse");
   if (load_bundle_config(config_path, &config_text, &config_len, &l->config, err) < 0)
     return -1;
   _cleanup_(storage_overlay_freep) struct storage_overlay *overlay = NULL;
@@ -1089,6 +1097,7 @@ static int release_init(struct lifecycle *l, berth_error_t *err)
 
 int lifecycle_start(struct lifecycle *l, berth_error_t *err)
 {
+  berth_log_phase("start");
   /* bound before the program runs: its first READY=1 finds a listener */
   if (notify_listen(l->c->dir_fd, &l->notify_fd, err) < 0)
     return -1;
@@ -1172,6 +1181,7 @@ int lifecycle_kill_id(const struct global_opts *g, const char *id, int sig, bool
 int lifecycle_destroy(struct lifecycle *l, berth_error_t *err)
 {
   _cleanup_(lifecycle_freep) struct lifecycle *owned = l;
+  berth_log_phase("delete");
   if (l->pid > 0)
     {
       int fd = l->pidfd >= 0 ? l->pidfd : open_recorded_init(l->state);

@@ -368,6 +368,7 @@ static int exec_child_prepare(struct exec_child *a, char **exec_path, char ***en
     return -1;
   *env = process_env_with_home(a->process);
   struct seccomp_notify_info who = {.state = a->state, .status = "running", .pid = host_pid};
+  berth_log_phase("seccomp");
   if (seccomp_install(a->seccomp, SECCOMP_STAGE_IDENTITY, &who, err) < 0)
     return -1;
   bool keep_groups = str_eq(spec_annotation(a->config, ANNOTATION_KEEP_ORIGINAL_GROUPS), "1");
@@ -393,6 +394,7 @@ static __attribute__((noreturn)) void exec_child_main(struct exec_child *a)
       struct spec_process p = *a->process;
       if (env)
         p.env = env;
+      berth_log_phase("exec");
       spawn_exec(exec_path, &p, a->preserve_fds, 0, a->sync_fd, seccomp_before_execve, a->seccomp, &err);
     }
   sync_send(a->sync_fd, SYNC_ERROR, err ? err->errnum : 0, err ? berth_error_msg(err) : "exec failed", NULL);
@@ -472,6 +474,7 @@ static int open_container(struct exec_run *r, const struct global_opts *g, const
                           const struct exec_options *o, berth_error_t *err)
 {
   const char *status;
+  berth_log_phase("parse");
   if (lifecycle_open(g, id, false, &r->l, &status, err) < 0)
     return -1;
   if (check_status(status, o->ignore_paused, err) < 0)
@@ -557,6 +560,7 @@ static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_e
     return -1;
   int cgroup_fd = r->l->cg ? cgroup_clone_fd(r->l->cg) : -1;
   bool in_cgroup = false;
+  berth_log_phase("clone");
   pid_t pid = clone_init(0, cgroup_fd, &r->pidfd, &in_cgroup);
   if (pid == 0)
     {
@@ -634,6 +638,7 @@ int exec_run(const struct global_opts *g, const char *id, const struct exec_opti
   lifecycle_unlock(r.l);
   if (wait_exec(&r, err) < 0)
     return -1;
+  berth_log_phase("started");
   if (r.tty_recv >= 0 && (r.master = foreground_recv_master(r.tty_recv, err)) < 0)
     return -1;
   if (o->pid_file && write_pid_file(o->pid_file, r.pid, err) < 0)

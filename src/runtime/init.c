@@ -192,6 +192,7 @@ static int init_prepare(struct init_args *a, char **exec_path, char ***env, bert
   const struct spec_hooks *hooks = a->ctx.config->hooks;
   if (enter_namespaces(a, err) < 0)
     return -1;
+  berth_log_phase("mounts");
   if (rootfs_prepare(&a->ctx, err) < 0)
     return -1;
   host_trees_close(a->ctx.host_trees);
@@ -242,6 +243,7 @@ static int init_exec(struct init_args *a, const char *exec_path, char **env, int
   if (hooks && run_container_hooks(a, &hooks->start_container, "startContainer", "created", err) < 0)
     return -1;
   struct seccomp_notify_info who = {.state = a->state, .status = "created", .pid = a->state->pid};
+  berth_log_phase("seccomp");
   if (seccomp_install(a->seccomp, SECCOMP_STAGE_IDENTITY, &who, err) < 0)
     return -1;
   if (process_apply_identity(a->ctx.process, a->keep_original_groups, err) < 0)
@@ -249,6 +251,7 @@ static int init_exec(struct init_args *a, const char *exec_path, char **env, int
   struct spec_process p = *a->ctx.process;
   if (env)
     p.env = env;
+  berth_log_phase("exec");
   return spawn_exec(exec_path, &p, a->preserve_fds, a->listen_fds, fifo, seccomp_before_execve, a->seccomp,
                     err);
 }

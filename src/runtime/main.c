@@ -233,6 +233,7 @@ int main(int argc, char **argv)
       berth_fail_sys(&err, "write to stdout");
       ret = report(NULL, err);
     }
+  berth_log_phase("exit");
   free(g.root);
   free(g.log_path);
   return ret;

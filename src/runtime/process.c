@@ -550,7 +550,9 @@ static int set_ambient(const struct cap_mask *wanted, const struct cap_mask *per
   const struct cap_mask *amb = &m;
   if (m.bits != wanted->bits)
     berth_log_debug("ambient capabilities that are not permitted and inheritable are ignored");
-  if (cap_reset_ambient() < 0 && errno != EINVAL)
+  /* one prctl: libcap's cap_reset_ambient first reads the ambient bit of
+   * every capability, one syscall each */
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     return berth_fail_sys(err, "clear the ambient capabilities");
   for (cap_value_t v = 0; v < 64; v++)
     if ((amb->bits & (1ULL << v)) && cap_set_ambient(v, CAP_SET) < 0)

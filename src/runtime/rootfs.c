@@ -780,6 +780,7 @@ static int pivot_and_detach_old_root(const char *rootfs, berth_error_t *err)
 
 static int enter_root(const struct init_ctx *ctx, berth_error_t *err)
 {
+  berth_log_phase("pivot");
   _cleanup_close_ int new_root = open(ctx->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (new_root < 0)
     return berth_fail_sys(err, "open rootfs %s", ctx->rootfs);

@@ -20,8 +20,9 @@
 bool sealed_fd_is_sealed(int fd);
 
 /* Returns 0 when berth already runs from a sealed memfd. Otherwise copies
- * the running executable into a sealed memfd and execs it with argv and
- * the environment unchanged (no fd is opened without O_CLOEXEC, so the
+ * the running executable (its loaded segments: what execve maps) into a
+ * sealed memfd and execs it with argv and the environment unchanged (at
+ * --log-level debug plus berth's start time, see log.h; no fd is opened without O_CLOEXEC, so the
  * caller's fds, --preserve-fds included, reach the new image exactly as
  * they were); it returns only on failure, with err set. */
 int sealed_reexec_unless_sealed(char **argv, berth_error_t *err);

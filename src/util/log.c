@@ -1,6 +1,7 @@
 #include "util/log.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@ static bool log_stderr = true;
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
+#define PHASE_START_ENV "BERTH_PHASE_START_US"
+static uint64_t phase_start_us; /* set by berth_log_init at debug level */
+
 int berth_log_level_parse(const char *s, enum berth_log_level *out)
 {
   if (str_eq(s, "warn"))
@@ -30,11 +34,33 @@ int berth_log_level_parse(const char *s, enum berth_log_level *out)
   return -1;
 }
 
+static uint64_t monotonic_us(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* our own start, or the one of the berth that exec'ed us as its sealed copy */
+static uint64_t phase_start(void)
+{
+  uint64_t now = monotonic_us();
+  const char *inherited = getenv(PHASE_START_ENV);
+  if (!inherited)
+    return now;
+  unsigned long long t;
+  bool valid = parse_uint64(inherited, &t) == 0 && t <= now;
+  unsetenv(PHASE_START_ENV);
+  return valid ? t : now;
+}
+
 int berth_log_init(const char *path, enum berth_log_format format, enum berth_log_level level,
                    berth_error_t *err)
 {
   log_format = format;
   log_level = level;
+  if (level >= BERTH_LOG_DEBUG && phase_start_us == 0)
+    phase_start_us = phase_start();
   if (path && *path)
     {
       int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
@@ -153,4 +179,20 @@ void berth_log(enum berth_log_level level, const char *fmt, ...)
         }
     }
   errno = saved;
+}
+
+void berth_log_phase(const char *name)
+{
+  if (log_level < BERTH_LOG_DEBUG)
+    return;
+  berth_log_debug("phase=%s t_us=%" PRIu64, name, monotonic_us() - phase_start_us);
+}
+
+void berth_log_phase_export_start(void)
+{
+  if (log_level < BERTH_LOG_DEBUG)
+    return;
+  char buf[24];
+  snprintf(buf, sizeof buf, "%" PRIu64, phase_start_us);
+  setenv(PHASE_START_ENV, buf, 1);
 }

@@ -35,6 +35,17 @@ void berth_log(enum berth_log_level level, const char *fmt, ...) __attribute__((
 #define berth_log_info(...) berth_log(BERTH_LOG_INFO, __VA_ARGS__)
 #define berth_log_debug(...) berth_log(BERTH_LOG_DEBUG, __VA_ARGS__)
 
+/* Phase timings for --log-level debug: one line per phase,
+ *   phase=<name> t_us=<microseconds since berth started>
+ * on the monotonic clock, logged when the phase begins (berth.8 lists the
+ * names). Below debug this returns at once, without reading the clock. */
+void berth_log_phase(const char *name);
+
+/* Pass berth's start time on through the environment to the sealed copy
+ * it is about to exec (debug only), so its phases count from the same
+ * start; the copy takes the variable out of its environment again. */
+void berth_log_phase_export_start(void);
+
 /* Quiet stderr: only the log file gets messages (the container init uses
  * this once the user's stderr belongs to the container). */
 void berth_log_set_stderr(bool enabled);

@@ -163,7 +163,7 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t l
   _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
     return berth_fail_sys(err, "create %s", tmp);
-  if (write_all(fd, data, len) < 0 || fsync(fd) < 0)
+  if (write_all(fd, data, len) < 0)
     {
       int saved = errno;
       unlinkat(dirfd, tmp, 0);

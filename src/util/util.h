@@ -45,7 +45,10 @@ int read_all_fd(int fd, size_t max_len, char **out, size_t *out_len, berth_error
 /* read a whole file relative to dirfd (AT_FDCWD for plain paths) */
 int read_file_at(int dirfd, const char *path, size_t max_len, char **out, size_t *out_len,
                  berth_error_t *err);
-/* write a file atomically: temp file in the same directory, fsync, rename */
+/* write a file atomically: temp file in the same directory, then rename.
+ * No fsync: every caller writes volatile runtime state (state store, pid
+ * files) where readers must never see a torn file, but nothing has to
+ * survive a power loss; an fsync per write cost milliseconds on disk. */
 int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len, mode_t mode,
                          berth_error_t *err);
 /* write a short string to an existing file (cgroup/proc/sys knobs) */
