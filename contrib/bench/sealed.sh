@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Cost of the sealed re-exec (berth.8 SECURITY): `run` and `exec` of builds
 # of berth side by side with crun, each in one hyperfine run.
-#   sudo contrib/bench-sealed.sh [RUNS] NAME=BERTH_BINARY...
-# e.g. contrib/bench-sealed.sh 100 base=/tmp/base/build/berth sealed=build/berth
+#   sudo contrib/bench/sealed.sh [RUNS] NAME=BERTH_BINARY...
+# e.g. contrib/bench/sealed.sh 100 base=/tmp/base/build/berth sealed=build/berth
 # crun 1.8 refuses hybrid cgroup hosts: there it runs in a private mount
 # namespace with the v2 mount hidden (the wrapper's unshare+sh is in its time).
 set -euo pipefail
