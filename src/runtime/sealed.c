@@ -1,3 +1,4 @@
+/* The sealed re-exec of create, run and exec (sealed.h). */
 #include "runtime/sealed.h"
 
 #include <fcntl.h>
@@ -6,9 +7,12 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -94,26 +98,53 @@ static int make_sealed_copy(int exe_fd, berth_error_t *err)
   return steal_fd(&memfd);
 }
 
+bool sealed_fd_is_readonly(int fd)
+{
+  struct statvfs sv;
+  return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
+/* A detached read-only clone of the mount our executable is on, rooted at
+ * the executable (open_tree OPEN_TREE_CLONE, then mount_setattr RDONLY).
+ * Exec'ing it runs the very same inode, whose pages every berth shares:
+ * nothing is copied (and under an emulator no fresh code is translated on
+ * every command), while an open for writing through /proc/self/exe fails
+ * with EROFS. Attached to no mount namespace, it cannot be remounted
+ * read-write from any. Needs CAP_SYS_ADMIN over our mount namespace: -1
+ * without (rootless), and the memfd copy serves. */
+static int open_readonly_clone(void)
+{
+  _cleanup_close_ int tree
+      = (int) syscall(SYS_open_tree, AT_FDCWD, SELF_EXE, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (tree < 0)
+    return -1;
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0
+      || !sealed_fd_is_readonly(tree))
+    return -1;
+  return steal_fd(&tree);
+}
+
 int sealed_reexec_unless_sealed(char **argv, berth_error_t *err)
 {
   _cleanup_close_ int exe_fd = open(SELF_EXE, O_RDONLY | O_CLOEXEC);
   if (exe_fd < 0)
     return berth_fail_sys(err, "run from a sealed copy of berth: open %s", SELF_EXE);
-  if (sealed_fd_is_sealed(exe_fd))
+  if (sealed_fd_is_sealed(exe_fd) || sealed_fd_is_readonly(exe_fd))
     {
-      /* the exec named us after the memfd ("memfd:berth"): ps and pgrep
-       * show berth under the name it was started as */
+      /* an exec through an fd names us after it ("3", "memfd:berth"): ps
+       * and pgrep show berth under the name it was started as */
       if (argv[0])
         prctl(PR_SET_NAME, basename(argv[0]), 0, 0, 0);
       berth_log_phase("sealed-start");
       return 0;
     }
   berth_log_phase("sealed-copy");
-  _cleanup_close_ int memfd = make_sealed_copy(exe_fd, err);
-  if (memfd < 0)
+  _cleanup_close_ int image = open_readonly_clone();
+  if (image < 0 && (image = make_sealed_copy(exe_fd, err)) < 0)
     return berth_wrap(err, "run from a sealed copy of berth");
   extern char **environ;
   berth_log_phase_export_start();
-  execveat(memfd, "", argv, environ, AT_EMPTY_PATH);
+  execveat(image, "", argv, environ, AT_EMPTY_PATH);
   return berth_fail_sys(err, "run from a sealed copy of berth: execveat");
 }

@@ -200,25 +200,36 @@ self_execs() {
   assert_no_leftovers "$ID"
 }
 
-@test "no sealed copy possible (vm.memfd_noexec=2): create, run and exec fail cleanly, the others still work" {
+@test "vm.memfd_noexec=2: root runs from the read-only clone; without CAP_SYS_ADMIN (no clone, no memfd) create, run and exec fail cleanly" {
   [ -e /proc/sys/vm/memfd_noexec ] || skip "kernel without vm.memfd_noexec"
+  command -v capsh >/dev/null || skip "capsh missing (libcap2-bin)"
   berth run -d --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
   local new="$ID-new" host_scope
   host_scope="$(cat /proc/sys/vm/memfd_noexec)"
   # the sysctl is per pid namespace: set in a fresh one, the host keeps its value
+  make_bundle "$T/bt" '.process.args = ["true"]'
+  # berth without CAP_SYS_ADMIN: no read-only clone of its mount either
+  printf '%s\n' '#!/bin/sh' "exec capsh --drop=cap_sys_admin -- -c 'exec \"\$0\" \"\$@\"' \"\$@\"" >"$T/nb"
+  chmod +x "$T/nb"
   run unshare --pid --fork sh -c '
     echo 2 >/proc/sys/vm/memfd_noexec || exit 99
-    root=$4
+    root=$4 nbin=$5
     b() { "$BERTH" --root "$root" "$@" </dev/null 3>&-; }
-    b run --bundle "$1" "$2"; echo "run=$?"
-    b create --bundle "$1" "$2"; echo "create=$?"
-    b exec "$3" true; echo "exec=$?"
-    b state "$3" >/dev/null; echo "state=$?"
-    b list -q; echo "list=$?"' _ "$B" "$new" "$ID" "$BERTH_ROOT"
+    nb() { "$nbin" "$BERTH" --root "$root" "$@" </dev/null 3>&-; }
+    b run --bundle "$6" "$2-root"; echo "root-run=$?"
+    nb run --bundle "$1" "$2"; echo "run=$?"
+    nb create --bundle "$1" "$2"; echo "create=$?"
+    nb exec "$3" true; echo "exec=$?"
+    nb state "$3" >/dev/null; echo "state=$?"
+    nb list -q; echo "list=$?"' _ "$B" "$new" "$ID" "$BERTH_ROOT" "$T/nb" "$T/bt"
   echo "$output" >&2
   [ "$status" -eq 0 ]
-  [[ "$output" == *"berth: run: run from a sealed copy of berth: create an executable memfd: EACCES"* ]]
-  [[ "$output" == *"run=1"*"create=1"*"exec=1"*"state=0"*"list=0"* ]]
+  local cmd
+  for cmd in run create exec; do
+    [[ "$output" == *"berth: $cmd: run from a sealed copy of berth: create an executable memfd: EACCES"* ]]
+  done
+  [[ "$output" == *"root-run=0"*"run=1"*"create=1"*"exec=1"*"state=0"*"list=0"* ]]
+  assert_no_leftovers "$new-root"
   [ ! -e "$BERTH_ROOT/$new" ]
   assert_no_leftovers "$new"
   [ "$(cat /proc/sys/vm/memfd_noexec)" = "$host_scope" ]
