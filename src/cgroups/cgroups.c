@@ -180,7 +180,7 @@ static int mkdir_levels_once(struct cgroup_dir *dir, const char *cg_path,
         return -1;
       char *child = xasprintf("%s/%.*s", str_eq(cur, "/") ? "" : cur, (int) len, s);
       s += len;
-      _cleanup_free_ char *parent = steal_pointer(&cur);
+      free(cur);
       cur = child;
       if (mkdir(cur, 0755) < 0)
         {
@@ -189,8 +189,6 @@ static int mkdir_levels_once(struct cgroup_dir *dir, const char *cg_path,
           return berth_fail_sys(err, "mkdir %s", cur);
         }
       dir->made_depth++;
-      if (hooks->after_new && hooks->after_new(parent, cur, err) < 0)
-        return -1;
     }
   return 0;
 }
@@ -349,7 +347,7 @@ int cgroup_create(const char *path, struct berth_cgroup **out, berth_error_t *er
           return berth_wrap(err, "create cgroup %s", path);
         }
     }
-  if (check_reusable(cg, err) < 0)
+  if (check_reusable(cg, err) < 0 || cgroup_check_not_frozen(cg, err) < 0)
     {
       undo_create(cg);
       return berth_wrap(err, "create cgroup %s", path);

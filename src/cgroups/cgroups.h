@@ -35,7 +35,8 @@ struct berth_cgroup; /* opaque */
 /* Create the cgroup (parents as needed; v2: controllers enabled in each
  * parent's subtree_control; v1: in every mounted hierarchy plus
  * name=systemd). An existing cgroup is reused only if it has no
- * processes. */
+ * processes. A frozen one (or one under a frozen parent) is refused:
+ * cgroup_check_not_frozen. */
 int cgroup_create(const char *path, struct berth_cgroup **out, berth_error_t *err);
 
 /* Open an existing container's cgroup (for kill --all, delete, pause...).
@@ -94,6 +95,14 @@ int cgroup_apply_resources_with(struct berth_cgroup *cg, const struct spec_resou
                                 const struct cgroup_apply_options *o, berth_error_t *err);
 
 bool cgroup_is_frozen(struct berth_cgroup *cg);
+
+/* Fail with "cgroup PATH is frozen ..." (EBUSY) when the cgroup is frozen
+ * or freezing in any hierarchy, by itself or by an ancestor (v1
+ * freezer.state; v2 cgroup.events and the cgroup.freeze of it and its
+ * ancestors): a process put there would stop before doing anything.
+ * cgroup_create checks this; callers waiting on a process in the cgroup
+ * call it when the process does not answer. */
+int cgroup_check_not_frozen(struct berth_cgroup *cg, berth_error_t *err);
 
 /* The systemd cgroup manager (--systemd-cgroup, --cgroup-manager systemd)
  * is not there yet: always fails, saying whether systemd runs on this

@@ -100,9 +100,6 @@ struct cgroup_level_hooks
   /* called for every level from the mount point down to the leaf's parent,
    * before its child is made or entered (v2: enable controllers) */
   int (*before_child)(const char *parent, berth_error_t *err);
-  /* called for each level this create made, right after its mkdir (v1:
-   * fill an empty cpuset from the parent) */
-  int (*after_new)(const char *parent, const char *child, berth_error_t *err);
 };
 
 /* mkdir every missing level of cg_path under dir->mount_point, counting

@@ -620,6 +620,27 @@ static void teardown_network(struct lifecycle *l)
     berth_log_warning("network: %s", berth_error_msg(e));
 }
 
+/* how long the init may stay silent before we look at its cgroup's freezer */
+#define INIT_SILENCE_CHECK_MS 1000
+
+/* Wait until the init says something. Someone may freeze its cgroup after
+ * cgroup_create checked it: then it never will, so a silent init makes us
+ * look at the freezer instead of waiting forever. */
+static int wait_init_message(struct lifecycle *l, int sync_fd, berth_error_t *err)
+{
+  for (;;)
+    {
+      struct pollfd p = {.fd = sync_fd, .events = POLLIN};
+      int n = poll(&p, 1, INIT_SILENCE_CHECK_MS);
+      if (n > 0)
+        return 0;
+      if (n < 0 && errno != EINTR)
+        return berth_fail_sys(err, "wait for the container init");
+      if (n == 0 && l->cg && cgroup_check_not_frozen(l->cg, err) < 0)
+        return berth_wrap(err, "container init");
+    }
+}
+
 /* Talk to the init until it is READY (or fails). */
 static int drive_init(struct lifecycle *l, int sync_fd, bool in_cgroup, berth_error_t *err)
 {
@@ -639,6 +660,8 @@ static int drive_init(struct lifecycle *l, int sync_fd, bool in_cgroup, berth_er
     {
       struct sync_msg m;
       _cleanup_free_ char *text = NULL;
+      if (wait_init_message(l, sync_fd, err) < 0)
+        return -1;
       if (sync_recv(sync_fd, &m, &text, err) < 0)
         {
           int status;
