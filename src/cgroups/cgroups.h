@@ -44,6 +44,17 @@ int cgroup_create(const char *path, struct berth_cgroup **out, berth_error_t *er
  * pids and destroys as a no-op. */
 int cgroup_open(const char *path, struct berth_cgroup **out, berth_error_t *err);
 
+/* exec --cgroup: a handle on sub-cgroups of cg's (existing ones: nothing
+ * is made), for cgroup_clone_fd and cgroup_enter. Each spec is "PATH"
+ * (every hierarchy; then the only spec) or "CTRL[,CTRL...]:PATH" (the v1
+ * hierarchies of those controllers; on a unified host the one hierarchy).
+ * PATH is relative to cg ("/" too, as with runc); "..", symlinks and other
+ * mounts on the way are refused, so the process cannot leave the
+ * container's cgroup. An empty v1 cpuset sub-cgroup gets the container's
+ * cpus and mems. Hierarchies no spec names stay cg's. */
+int cgroup_open_sub(const struct berth_cgroup *cg, char *const *specs, struct berth_cgroup **out,
+                    berth_error_t *err);
+
 /* The v2 directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the
  * container cannot be born in it (v1/hybrid); then cgroup_enter(). The fd
  * belongs to cg (O_CLOEXEC, closed by cgroup_free); do not close it. */

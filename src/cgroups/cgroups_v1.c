@@ -41,7 +41,7 @@ static int fill_cpuset_file(const char *dir, const char *mount_point, const char
   return 0;
 }
 
-static int fill_cpuset(const struct cgroup_dir *dir, berth_error_t *err)
+int cgroup_v1_fill_cpuset(const struct cgroup_dir *dir, berth_error_t *err)
 {
   /* mems before cpus would do as well: each is checked on its own */
   static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
@@ -58,7 +58,7 @@ int cgroup_v1_create_dir(struct cgroup_dir *dir, const char *cg_path, berth_erro
     return -1;
   /* also a reused leaf and the parents that were already there */
   if (cgroup_controllers_have(dir->controllers, "cpuset"))
-    return fill_cpuset(dir, err);
+    return cgroup_v1_fill_cpuset(dir, err);
   return 0;
 }
 
