@@ -962,6 +962,22 @@ static int write_pid_file(const char *path, pid_t pid, berth_error_t *err)
   return 0;
 }
 
+#define CREATE_ROLLBACK_REAP_MS 5000
+
+/* Reap the child pid, waiting at most timeout_ms; false if it is still there. */
+static bool reap_within(pid_t pid, int timeout_ms)
+{
+  for (int waited = 0;; waited++)
+    {
+      pid_t r = waitpid(pid, NULL, WNOHANG);
+      if (r == pid || (r < 0 && errno == ECHILD))
+        return true;
+      if (waited >= timeout_ms)
+        return false;
+      usleep(1000);
+    }
+}
+
 /* Undo a failed create: the init, the cgroup, the state dir. */
 static void create_rollback(struct lifecycle *l)
 {
@@ -969,8 +985,13 @@ static void create_rollback(struct lifecycle *l)
   if (l->pid > 0)
     {
       send_signal(l->pidfd, l->pid, SIGKILL);
-      while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+      /* a frozen init (its cgroup frozen during create) acts on SIGKILL
+       * only once thawed; one frozen by a parent cgroup stays until that
+       * is thawed: do not wait for it forever */
+      if (l->cg)
+        cgroup_thaw_tree(l->cg);
+      if (!reap_within(l->pid, CREATE_ROLLBACK_REAP_MS))
+        berth_log_warning("the killed container init %d does not exit (frozen by a parent cgroup?)", (int) l->pid);
       l->pid = 0;
     }
   if (l->cg && cgroup_destroy(l->cg, &e) < 0)

@@ -20,8 +20,8 @@ teardown() {
   for m in "${MOUNTED[@]}"; do umount "$m" 2>/dev/null || true; done
   while read -r mnt; do
     [[ -d "$mnt$PARENT" ]] || continue
-    echo THAWED >"$mnt$PARENT/freezer.state" 2>/dev/null || true
-    echo 0 >"$mnt$PARENT/cgroup.freeze" 2>/dev/null || true
+    [[ -e "$mnt$PARENT/freezer.state" ]] && echo THAWED >"$mnt$PARENT/freezer.state"
+    [[ -e "$mnt$PARENT/cgroup.freeze" ]] && echo 0 >"$mnt$PARENT/cgroup.freeze"
   done < <(_cgroup_mounts)
   cleanup_containers
   while read -r mnt; do
@@ -93,6 +93,26 @@ berth_bounded() {
   echo "$output"
   [ "$status" -eq 1 ]
   [[ "$output" == *"cgroup $CGPATH is frozen ($v2$PARENT/cgroup.freeze is 1)"* ]]
+  assert_no_leftovers "$ID" "$CGPATH"
+}
+
+@test "cgroups-runc19: a cgroup frozen while create waits on the init (a createRuntime hook freezes it) fails create, leaving nothing" {
+  local f
+  f="$(v1_mount freezer)"
+  if [[ -n "$f" ]]; then
+    f="$f$CGPATH/freezer.state"
+    printf '#!/bin/sh\necho FROZEN > %s\n' "$f" >"$BATS_TEST_TMPDIR/freeze"
+  else
+    f="$(v2_mount)$CGPATH/cgroup.freeze"
+    printf '#!/bin/sh\necho 1 > %s\n' "$f" >"$BATS_TEST_TMPDIR/freeze"
+  fi
+  chmod +x "$BATS_TEST_TMPDIR/freeze"
+  sleeper_bundle
+  bundle_edit "$B" '.hooks.createRuntime = [{path: $h}]' --arg h "$BATS_TEST_TMPDIR/freeze"
+  berth_bounded create --bundle "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cgroup $CGPATH is frozen"* ]]
   assert_no_leftovers "$ID" "$CGPATH"
 }
 
