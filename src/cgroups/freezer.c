@@ -180,18 +180,16 @@ static char *freezing_ancestor(const char *dir, const char *mount_point, bool v2
 
 static int dir_check_not_frozen(const struct cgroup_dir *d, const char *cg_path, berth_error_t *err)
 {
-  bool frozen;
   if (d->v2)
     {
-      /* cgroup.events "frozen 1" is the effective state (a frozen ancestor
-       * included) once everything in it stopped; an ancestor's
-       * cgroup.freeze says so even before */
+      /* cgroup.events "frozen 1" is the effective state, a frozen ancestor
+       * included: a cgroup made under a frozen parent is frozen at once,
+       * and an empty or stopped one as soon as it or an ancestor is */
+      if (!cgroup_v2_is_frozen(d))
+        return 0;
       _cleanup_free_ char *by = freezing_ancestor(d->path, d->mount_point, true);
-      frozen = by != NULL || cgroup_v2_is_frozen(d);
-      if (frozen)
-        return berth_fail(err, EBUSY, "cgroup %s is frozen (%s/cgroup.freeze is 1): thaw it first", cg_path,
-                          by ? by : d->path);
-      return 0;
+      return berth_fail(err, EBUSY, "cgroup %s is frozen (%s/cgroup.freeze is 1): thaw it first", cg_path,
+                        by ? by : d->path);
     }
   if (!cgroup_controllers_have(d->controllers, "freezer"))
     return 0;
@@ -201,8 +199,7 @@ static int dir_check_not_frozen(const struct cgroup_dir *d, const char *cg_path,
   _cleanup_error_ berth_error_t e = NULL;
   if (cgroup_fs_read(d->path, "freezer.state", &state, &e) < 0)
     return 0; /* gone, or not there yet */
-  frozen = !str_has_prefix(state, "THAWED");
-  if (!frozen)
+  if (str_has_prefix(state, "THAWED"))
     return 0;
   state[strcspn(state, "\n")] = '\0';
   _cleanup_free_ char *by = freezing_ancestor(d->path, d->mount_point, false);

@@ -556,7 +556,7 @@ static struct sock_filter jump(uint16_t code, uint32_t k, size_t from, size_t to
 static int prepend_enosys_stub(const struct seccomp_plan *plan, struct sock_filter **insns, size_t *n_insns,
                                berth_error_t *err)
 {
-  if (!default_is_errno(plan))
+  if (!default_is_errno(plan) || plan->default_action == SCMP_ACT_ERRNO(ENOSYS))
     return 0;
   struct stub_arch archs[ARRAY_SIZE(arch_names) + 1];
   size_t n_archs = stub_archs(plan, archs);
