@@ -207,7 +207,7 @@ static void test_controllers_text(void)
 
 static void test_sub_specs(void)
 {
-  berth_error_t err = NULL;
+  _cleanup_error_ berth_error_t err = NULL;
   struct cgroup_sub_spec *s = NULL;
   size_t n = 0;
 
