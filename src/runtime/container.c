@@ -699,7 +699,7 @@ static void spawn_cleanup(struct spawn *s)
 static __attribute__((noreturn)) void intermediate_fail(int sync_fd, const char *what)
 {
   _cleanup_free_ char *msg = xasprintf("%s: %s (%s)", what, berth_errno_name(errno), strerror(errno));
-  sync_send(sync_fd, SYNC_ERROR, errno, msg, NULL);
+  sync_notify(sync_fd, SYNC_ERROR, errno, msg);
   _exit(1);
 }
 
@@ -736,7 +736,7 @@ static pid_t clone_via_intermediate(struct spawn *sp, uint64_t flags, int cgroup
       _cleanup_error_ berth_error_t e = NULL;
       if (init_join_namespaces(&sp->args, &e) < 0)
         {
-          sync_send(sp->args.sync_fd, SYNC_ERROR, e->errnum, berth_error_msg(e), NULL);
+          sync_notify(sp->args.sync_fd, SYNC_ERROR, e->errnum, berth_error_msg(e));
           _exit(1);
         }
       int pidfd = -1;
@@ -746,7 +746,7 @@ static pid_t clone_via_intermediate(struct spawn *sp, uint64_t flags, int cgroup
         init_main(&sp->args);
       if (pid < 0)
         intermediate_fail(sp->args.sync_fd, "clone the container init");
-      sync_send(sp->args.sync_fd, born_in_cgroup ? SYNC_PID_IN_CGROUP : SYNC_PID, pid, NULL, NULL);
+      sync_notify(sp->args.sync_fd, born_in_cgroup ? SYNC_PID_IN_CGROUP : SYNC_PID, pid, NULL);
       _exit(0);
     }
   while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)

@@ -397,7 +397,7 @@ static __attribute__((noreturn)) void exec_child_main(struct exec_child *a)
       berth_log_phase("exec");
       spawn_exec(exec_path, &p, a->preserve_fds, 0, a->sync_fd, seccomp_before_execve, a->seccomp, &err);
     }
-  sync_send(a->sync_fd, SYNC_ERROR, err ? err->errnum : 0, err ? berth_error_msg(err) : "exec failed", NULL);
+  sync_notify(a->sync_fd, SYNC_ERROR, err ? err->errnum : 0, err ? berth_error_msg(err) : "exec failed");
   _exit(1);
 }
 

@@ -304,7 +304,7 @@ void init_main(struct init_args *a)
   berth_log_set_stderr(false);
   if (close_unneeded_fds(a, &err) < 0)
     {
-      sync_send(a->sync_fd, SYNC_ERROR, err->errnum, berth_error_msg(err), NULL);
+      sync_notify(a->sync_fd, SYNC_ERROR, err->errnum, berth_error_msg(err));
       _exit(1);
     }
   /* our own fds in the host's procfs, reachable after pivot_root */
@@ -315,7 +315,7 @@ void init_main(struct init_args *a)
     sync_send(a->sync_fd, SYNC_READY, 0, NULL, &err);
   if (err)
     {
-      sync_send(a->sync_fd, SYNC_ERROR, err->errnum, berth_error_msg(err), NULL);
+      sync_notify(a->sync_fd, SYNC_ERROR, err->errnum, berth_error_msg(err));
       _exit(1);
     }
   close(a->sync_fd);
