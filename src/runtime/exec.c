@@ -612,6 +612,8 @@ static int write_pid_file(const char *path, pid_t pid, berth_error_t *err)
 
 int exec_run(const struct global_opts *g, const char *id, const struct exec_options *o, berth_error_t *err)
 {
+  /* an exec that cannot start (or be waited for) exits 255, as with runc */
+  cli_set_failure_status(255);
   if (o->preserve_fds < 0)
     return berth_fail(err, 0, "--preserve-fds must not be negative");
   if (check_preserved_fds(o->preserve_fds, err) < 0)
