@@ -160,6 +160,9 @@ static int emit_state_as(const struct spec_state *s, const char *status, char **
   return spec_state_emit(&copy, 0, json, len, err);
 }
 
+/* prestart, createRuntime, poststart and poststop hooks run in the bundle
+ * directory, as with runc's create and run (hook tools use relative
+ * paths); berth's own working directory comes back after them. */
 static int run_hooks(const struct lifecycle *l, const struct spec_hook_list *list, const char *stage,
                      const char *status, bool warn_only, berth_error_t *err)
 {
@@ -169,7 +172,12 @@ static int run_hooks(const struct lifecycle *l, const struct spec_hook_list *lis
   size_t len;
   if (emit_state_as(l->state, status, &json, &len, err) < 0)
     return -1;
-  return hooks_run(list, stage, json, len, warn_only, err);
+  _cleanup_close_ int own_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  bool moved = own_cwd >= 0 && l->state->bundle && chdir(l->state->bundle) == 0;
+  int r = hooks_run(list, stage, json, len, warn_only, err);
+  if (moved && fchdir(own_cwd) < 0 && r == 0)
+    return berth_fail_sys(err, "back to the working directory after the %s hooks", stage);
+  return r;
 }
 
 int load_config_copy(struct lifecycle *l, berth_error_t *err)
