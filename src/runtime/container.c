@@ -775,6 +775,23 @@ static pid_t clone_via_intermediate(struct spawn *sp, uint64_t flags, int cgroup
   return m.value;
 }
 
+/* --log-level debug: each namespace the init gets, new or joined */
+static void log_namespaces(const struct spec_config *c)
+{
+  if (!berth_log_enabled(BERTH_LOG_DEBUG))
+    return;
+  for (int t = 0; t < SPEC_NS_COUNT; t++)
+    {
+      const struct spec_namespace *ns = spec_find_namespace(c, (enum spec_ns_type) t);
+      if (!ns)
+        berth_log_debug("namespace %s: berth's own (no entry)", spec_ns_type_name((enum spec_ns_type) t));
+      else if (ns->path)
+        berth_log_debug("namespace %s: join %s", spec_ns_type_name((enum spec_ns_type) t), ns->path);
+      else
+        berth_log_debug("namespace %s: new", spec_ns_type_name((enum spec_ns_type) t));
+    }
+}
+
 static int spawn_init(struct lifecycle *l, struct spawn *sp, berth_error_t *err)
 {
   const struct spec_config *c = l->config;
@@ -797,6 +814,7 @@ static int spawn_init(struct lifecycle *l, struct spawn *sp, berth_error_t *err)
   int pidfd = -1;
   pid_t pid;
   berth_log_phase("clone");
+  log_namespaces(c);
   if (needs_intermediate(sp, flags))
     {
       pid = clone_via_intermediate(sp, flags, cgroup_fd, &in_cgroup, err);
@@ -886,6 +904,9 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
       berth_log_phase("cgroup");
       if (cgroup_create(l->state->cgroup_path, &l->cg, err) < 0)
         return -1;
+      berth_log_debug("cgroup driver %s, path %s",
+                      g->cgroup_manager == CGROUP_MANAGER_SYSTEMD ? "systemd" : "cgroupfs", l->state->cgroup_path);
+      cgroup_log_dirs(l->cg);
       /* device rules always (default deny): linux.resources.devices and the defaults */
       const struct cgroup_apply_options ao = { .devices_always = true };
       if (cgroup_apply_resources_with(l->cg, c->linux_ ? c->linux_->resources : NULL, &ao, err) < 0)
@@ -998,6 +1019,7 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
       pid_file = o->pid_file[0] == '/' || !cwd ? xstrdup(o->pid_file) : xasprintf("%s/%s", cwd, o->pid_file);
     }
   berth_log_phase("parse");
+  berth_log_debug("config %s (bundle %s)", config_path, bundle);
   if (load_bundle_config(config_path, &config_text, &config_len, &l->config, err) < 0)
     return -1;
   _cleanup_(storage_overlay_freep) struct storage_overlay *overlay = NULL;

@@ -291,6 +291,16 @@ static int join_by_proc(pid_t init, int flags, berth_error_t *err)
   return r;
 }
 
+static void log_joined_namespaces(pid_t init, int flags)
+{
+  if (!berth_log_enabled(BERTH_LOG_DEBUG))
+    return;
+  for (size_t i = 0; i < ARRAY_SIZE(ns_kinds); i++)
+    if (flags & ns_kinds[i].flag)
+      berth_log_debug("namespace %s: join the container's (/proc/%d/ns/%s)", ns_kinds[i].name, (int) init,
+                      ns_kinds[i].name);
+}
+
 /* setns through the pidfd: every kind at once, the kernel orders them
  * (user namespace first). */
 static int join_namespaces(int pidfd, pid_t init, int flags, berth_error_t *err)
@@ -542,6 +552,7 @@ static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_e
   if (lx && lx->seccomp && seccomp_prepare(lx->seccomp, r->process, &filter, err) < 0)
     return -1;
   int flags = namespaces_to_join(r->l->pid);
+  log_joined_namespaces(r->l->pid, flags);
   struct exec_child child = {
     .config = r->l->config,
     .process = r->process,
