@@ -47,6 +47,7 @@
 #                              berth process killed by a fault (segfault, trap,
 #                              general protection) after MARK: a fault test that
 #                              passes while berth crashes is a defect of the test
+#                              (any berth on the machine: suites run one at a time)
 #
 # Typical use:
 #   load ../helpers

@@ -238,6 +238,8 @@ pid_of() {
 }
 
 @test "delete of a created container kills its waiting init (runc does the same)" {
+  local kmark
+  kmark="$(kernel_log_mark)"
   berth create --bundle "$B" "$ID"
   local pid
   pid="$(pid_of "$ID")"
@@ -245,6 +247,7 @@ pid_of() {
   [ "$status" -eq 0 ]
   ! kill -0 "$pid" 2>/dev/null
   assert_no_leftovers "$ID"
+  assert_no_berth_crash "$kmark"
 }
 
 @test "a duplicate id fails and leaves the first container intact" {
