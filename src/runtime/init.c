@@ -210,6 +210,7 @@ static int run_start_container_hooks(struct init_args *a, berth_error_t *err)
   if (pid == 0)
     {
       close(pipefd[0]);
+      prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* not beyond a killed init */
       _cleanup_error_ berth_error_t e = NULL;
       if (seccomp_before_execve(a->seccomp, &e) == 0
           && run_container_hooks(a, &hooks->start_container, "startContainer", "created", &e) == 0)
