@@ -42,6 +42,12 @@
 #                              left: cgroup dirs in any hierarchy, its state
 #                              dir in BERTH_ROOT, mounts under this test's
 #                              tmpdir (bundles and BERTH_ROOT live there)
+#   kernel_log_mark            prints the time of the kernel log's last line
+#   assert_no_berth_crash MARK fails, listing them, when the kernel logged a
+#                              berth process killed by a fault (segfault, trap,
+#                              general protection) after MARK: a fault test that
+#                              passes while berth crashes is a defect of the test
+#                              (any berth on the machine: suites run one at a time)
 #
 # Typical use:
 #   load ../helpers
@@ -146,6 +152,25 @@ assert_no_leftovers() {
   if ((${#left[@]})); then
     echo "leftovers of container $id:" >&2
     printf '  %s\n' "${left[@]}" >&2
+    return 1
+  fi
+}
+
+_kernel_log_times() {
+  dmesg 2>/dev/null | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\].*/\1 &/p'
+}
+
+kernel_log_mark() {
+  _kernel_log_times | awk 'END { print ($1 == "" ? 0 : $1) }'
+}
+
+assert_no_berth_crash() {
+  local mark=${1:?assert_no_berth_crash: MARK missing} crashes
+  crashes="$(_kernel_log_times | awk -v m="$mark" '$1 > m' | cut -d' ' -f2- |
+    grep -E 'berth\[[0-9]+\]: (segfault|trap|general protection)' || true)"
+  if [[ -n "$crashes" ]]; then
+    echo "berth crashed (kernel log):" >&2
+    echo "$crashes" >&2
     return 1
   fi
 }

@@ -16,6 +16,7 @@
 
 #include "cgroups/cgroups_internal.h"
 #include "cgroups/resources.h"
+#include "util/log.h"
 #include "util/util.h"
 
 #define CGROUP_FS_ROOT "/sys/fs/cgroup"
@@ -377,6 +378,17 @@ const char *cgroup_get_path(const struct berth_cgroup *cg)
 enum cgroup_mode cgroup_get_mode(const struct berth_cgroup *cg)
 {
   return cg->mode;
+}
+
+void cgroup_log_dirs(const struct berth_cgroup *cg)
+{
+  if (!berth_log_enabled(BERTH_LOG_DEBUG))
+    return;
+  static const char *const modes[] = {"unified (v2)", "hybrid (v1 + v2)", "legacy (v1)"};
+  berth_log_debug("cgroup %s: %s, %zu director%s", cg->path, modes[cg->mode], cg->n_dirs,
+                  cg->n_dirs == 1 ? "y" : "ies");
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    berth_log_debug("cgroup dir %s (%s)", cg->dirs[i].path, cg->dirs[i].v2 ? "v2" : "v1");
 }
 
 int cgroup_clone_fd(struct berth_cgroup *cg)

@@ -63,6 +63,9 @@ int cgroup_clone_fd(struct berth_cgroup *cg);
 /* The cgroup path the handle was made with ("/berth/<id>"). */
 const char *cgroup_get_path(const struct berth_cgroup *cg);
 enum cgroup_mode cgroup_get_mode(const struct berth_cgroup *cg);
+/* --log-level debug: one line per directory of the handle (v1: each
+ * hierarchy's). */
+void cgroup_log_dirs(const struct berth_cgroup *cg);
 
 /* Move pid into the cgroup (every hierarchy on v1). */
 int cgroup_enter(struct berth_cgroup *cg, pid_t pid, berth_error_t *err);

@@ -166,6 +166,18 @@ int cli_parse_command(const struct cli_usage *u, const struct cli_option *opts, 
   return 1;
 }
 
+static int failure_status = 1;
+
+void cli_set_failure_status(int status)
+{
+  failure_status = status;
+}
+
+int cli_failure_status(void)
+{
+  return failure_status;
+}
+
 const struct command *command_find(const char *name)
 {
   for (const struct command *c = berth_commands; c->name; c++)

@@ -95,7 +95,8 @@ struct command
   const char *summary; /* one line for `berth --help` */
   /* argv[0] is the first word after the command name. Returns the process
    * exit status; on error it fills err and returns < 0 (main prints the
-   * error as "berth: <command> [<id>]: <message>" and exits 1). */
+   * error as "berth: <command> [<id>]: <message>" and exits 1, or with
+   * cli_failure_status()). */
   int (*run)(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
   /* it clones container processes: main re-execs a sealed copy of berth
    * before running it (sealed.h) */
@@ -103,6 +104,12 @@ struct command
 };
 
 extern const struct command berth_commands[];
+
+/* The exit status of a command that fails (returns < 0): 1, unless the
+ * command chose another once its arguments were parsed (exec: 255, as
+ * runc, whose status containerd and conmon read). */
+void cli_set_failure_status(int status);
+int cli_failure_status(void);
 
 const struct command *command_find(const char *name);
 

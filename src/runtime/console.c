@@ -13,6 +13,7 @@
 
 #include "runtime/init.h"
 #include "storage/storage.h"
+#include "util/log.h"
 #include "util/util.h"
 
 static int open_slave(int master, berth_error_t *err)
@@ -31,6 +32,22 @@ static int open_slave(int master, berth_error_t *err)
   if (slave < 0)
     return berth_fail_sys(err, "open %s", name);
   return slave;
+}
+
+/* The process's user owns its terminal, as with runc (else a shell run as
+ * that user cannot fully use it); the group stays devpts' own (gid=5, tty).
+ * Only the pty berth made is changed, never an fd of the caller's. A uid
+ * or an owner that this user namespace does not map leaves it as it is. */
+static int give_slave_to_user(int slave, uid_t uid, berth_error_t *err)
+{
+  if (fchown(slave, uid, (gid_t) -1) == 0)
+    return 0;
+  if (errno == EINVAL || errno == EPERM)
+    {
+      berth_log_debug("the pty stays with its owner: chown to uid %u: %s", (unsigned) uid, strerror(errno));
+      return 0;
+    }
+  return berth_fail_sys(err, "chown the pty to uid %u", (unsigned) uid);
 }
 
 static int bind_dev_console(int slave, berth_error_t *err)
@@ -90,6 +107,8 @@ int console_setup(const struct spec_process *p, int socket_fd, bool mount_dev_co
   _cleanup_close_ int slave = open_slave(master, err);
   if (slave < 0)
     return berth_error_ret(*err);
+  if (give_slave_to_user(slave, p->user.uid, err) < 0)
+    return -1;
   int n = -1;
   _cleanup_free_ char *name = ioctl(master, TIOCGPTN, &n) == 0 ? xasprintf("/dev/pts/%d", n)
                                                                 : xstrdup("/dev/pts/ptmx");

@@ -160,6 +160,9 @@ static int emit_state_as(const struct spec_state *s, const char *status, char **
   return spec_state_emit(&copy, 0, json, len, err);
 }
 
+/* prestart, createRuntime, poststart and poststop hooks run in the bundle
+ * directory, as with runc's create and run (hook tools use relative
+ * paths); berth's own working directory comes back after them. */
 static int run_hooks(const struct lifecycle *l, const struct spec_hook_list *list, const char *stage,
                      const char *status, bool warn_only, berth_error_t *err)
 {
@@ -169,7 +172,12 @@ static int run_hooks(const struct lifecycle *l, const struct spec_hook_list *lis
   size_t len;
   if (emit_state_as(l->state, status, &json, &len, err) < 0)
     return -1;
-  return hooks_run(list, stage, json, len, warn_only, err);
+  _cleanup_close_ int own_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  bool moved = own_cwd >= 0 && l->state->bundle && chdir(l->state->bundle) == 0;
+  int r = hooks_run(list, stage, json, len, warn_only, err);
+  if (moved && fchdir(own_cwd) < 0 && r == 0)
+    return berth_fail_sys(err, "back to the working directory after the %s hooks", stage);
+  return r;
 }
 
 int load_config_copy(struct lifecycle *l, berth_error_t *err)
@@ -722,7 +730,7 @@ static void spawn_cleanup(struct spawn *s)
 static __attribute__((noreturn)) void intermediate_fail(int sync_fd, const char *what)
 {
   _cleanup_free_ char *msg = xasprintf("%s: %s (%s)", what, berth_errno_name(errno), strerror(errno));
-  sync_send(sync_fd, SYNC_ERROR, errno, msg, NULL);
+  sync_notify(sync_fd, SYNC_ERROR, errno, msg);
   _exit(1);
 }
 
@@ -759,7 +767,7 @@ static pid_t clone_via_intermediate(struct spawn *sp, uint64_t flags, int cgroup
       _cleanup_error_ berth_error_t e = NULL;
       if (init_join_namespaces(&sp->args, &e) < 0)
         {
-          sync_send(sp->args.sync_fd, SYNC_ERROR, e->errnum, berth_error_msg(e), NULL);
+          sync_notify(sp->args.sync_fd, SYNC_ERROR, e->errnum, berth_error_msg(e));
           _exit(1);
         }
       int pidfd = -1;
@@ -769,7 +777,7 @@ static pid_t clone_via_intermediate(struct spawn *sp, uint64_t flags, int cgroup
         init_main(&sp->args);
       if (pid < 0)
         intermediate_fail(sp->args.sync_fd, "clone the container init");
-      sync_send(sp->args.sync_fd, born_in_cgroup ? SYNC_PID_IN_CGROUP : SYNC_PID, pid, NULL, NULL);
+      sync_notify(sp->args.sync_fd, born_in_cgroup ? SYNC_PID_IN_CGROUP : SYNC_PID, pid, NULL);
       _exit(0);
     }
   while (waitpid(mid, NULL, 0) < 0 && errno == EINTR)
@@ -788,6 +796,23 @@ static pid_t clone_via_intermediate(struct spawn *sp, uint64_t flags, int cgroup
     return berth_fail(err, EPROTO, "clone the container init: unexpected message %u", m.type);
   *in_cgroup = m.type == SYNC_PID_IN_CGROUP;
   return m.value;
+}
+
+/* --log-level debug: each namespace the init gets, new or joined */
+static void log_namespaces(const struct spec_config *c)
+{
+  if (!berth_log_enabled(BERTH_LOG_DEBUG))
+    return;
+  for (int t = 0; t < SPEC_NS_COUNT; t++)
+    {
+      const struct spec_namespace *ns = spec_find_namespace(c, (enum spec_ns_type) t);
+      if (!ns)
+        berth_log_debug("namespace %s: berth's own (no entry)", spec_ns_type_name((enum spec_ns_type) t));
+      else if (ns->path)
+        berth_log_debug("namespace %s: join %s", spec_ns_type_name((enum spec_ns_type) t), ns->path);
+      else
+        berth_log_debug("namespace %s: new", spec_ns_type_name((enum spec_ns_type) t));
+    }
 }
 
 static int spawn_init(struct lifecycle *l, struct spawn *sp, berth_error_t *err)
@@ -812,6 +837,7 @@ static int spawn_init(struct lifecycle *l, struct spawn *sp, berth_error_t *err)
   int pidfd = -1;
   pid_t pid;
   berth_log_phase("clone");
+  log_namespaces(c);
   if (needs_intermediate(sp, flags))
     {
       pid = clone_via_intermediate(sp, flags, cgroup_fd, &in_cgroup, err);
@@ -901,6 +927,9 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
       berth_log_phase("cgroup");
       if (cgroup_create(l->state->cgroup_path, &l->cg, err) < 0)
         return -1;
+      berth_log_debug("cgroup driver %s, path %s",
+                      g->cgroup_manager == CGROUP_MANAGER_SYSTEMD ? "systemd" : "cgroupfs", l->state->cgroup_path);
+      cgroup_log_dirs(l->cg);
       /* device rules always (default deny): linux.resources.devices and the defaults */
       const struct cgroup_apply_options ao = { .devices_always = true };
       if (cgroup_apply_resources_with(l->cg, c->linux_ ? c->linux_->resources : NULL, &ao, err) < 0)
@@ -1034,6 +1063,7 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
       pid_file = o->pid_file[0] == '/' || !cwd ? xstrdup(o->pid_file) : xasprintf("%s/%s", cwd, o->pid_file);
     }
   berth_log_phase("parse");
+  berth_log_debug("config %s (bundle %s)", config_path, bundle);
   if (load_bundle_config(config_path, &config_text, &config_len, &l->config, err) < 0)
     return -1;
   _cleanup_(storage_overlay_freep) struct storage_overlay *overlay = NULL;

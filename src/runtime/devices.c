@@ -105,16 +105,26 @@ static int attach_host_node(int root_fd, const struct dev_node *d, int tree, ber
   return storage_attach_tree(tree, target, d->path, err);
 }
 
+/* --log-level debug: each device made, and how; passes r through */
+static int log_device(const struct dev_node *d, const char *how, int r)
+{
+  if (r == 0)
+    berth_log_debug("device %s %c %u:%u mode %04o uid %u gid %u: %s", d->path,
+                    d->type == S_IFBLK ? 'b' : d->type == S_IFIFO ? 'p' : 'c', d->major, d->minor,
+                    (unsigned) (d->mode & 07777), (unsigned) d->uid, (unsigned) d->gid, how);
+  return r;
+}
+
 static int create_device(const struct init_ctx *ctx, int root_fd, const struct dev_node *d,
                          int host_tree, berth_error_t *err)
 {
   if (host_tree >= 0)
-    return attach_host_node(root_fd, d, host_tree, err);
+    return log_device(d, "the node made on the host side", attach_host_node(root_fd, d, host_tree, err));
   if (!ctx->new_userns)
     {
       berth_error_t e = NULL;
       if (mknod_device(root_fd, d, &e) == 0)
-        return 0;
+        return log_device(d, "mknod", 0);
       if (berth_error_ret(e) != -EPERM)
         {
           *err = e;
@@ -122,7 +132,7 @@ static int create_device(const struct init_ctx *ctx, int root_fd, const struct d
         }
       berth_error_free(&e);
     }
-  return bind_device(root_fd, d, err);
+  return log_device(d, "bind of the host's node", bind_device(root_fd, d, err));
 }
 
 static int config_device(const struct spec_device *sd, size_t i, struct dev_node *out,

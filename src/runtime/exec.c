@@ -291,6 +291,16 @@ static int join_by_proc(pid_t init, int flags, berth_error_t *err)
   return r;
 }
 
+static void log_joined_namespaces(pid_t init, int flags)
+{
+  if (!berth_log_enabled(BERTH_LOG_DEBUG))
+    return;
+  for (size_t i = 0; i < ARRAY_SIZE(ns_kinds); i++)
+    if (flags & ns_kinds[i].flag)
+      berth_log_debug("namespace %s: join the container's (/proc/%d/ns/%s)", ns_kinds[i].name, (int) init,
+                      ns_kinds[i].name);
+}
+
 /* setns through the pidfd: every kind at once, the kernel orders them
  * (user namespace first). */
 static int join_namespaces(int pidfd, pid_t init, int flags, berth_error_t *err)
@@ -397,7 +407,7 @@ static __attribute__((noreturn)) void exec_child_main(struct exec_child *a)
       berth_log_phase("exec");
       spawn_exec(exec_path, &p, a->preserve_fds, 0, a->sync_fd, seccomp_before_execve, a->seccomp, &err);
     }
-  sync_send(a->sync_fd, SYNC_ERROR, err ? err->errnum : 0, err ? berth_error_msg(err) : "exec failed", NULL);
+  sync_notify(a->sync_fd, SYNC_ERROR, err ? err->errnum : 0, err ? berth_error_msg(err) : "exec failed");
   _exit(1);
 }
 
@@ -558,6 +568,7 @@ static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_e
   if (lx && lx->seccomp && seccomp_prepare(lx->seccomp, r->process, &filter, err) < 0)
     return -1;
   int flags = namespaces_to_join(r->l->pid);
+  log_joined_namespaces(r->l->pid, flags);
   struct exec_child child = {
     .config = r->l->config,
     .process = r->process,
@@ -628,6 +639,8 @@ static int write_pid_file(const char *path, pid_t pid, berth_error_t *err)
 
 int exec_run(const struct global_opts *g, const char *id, const struct exec_options *o, berth_error_t *err)
 {
+  /* an exec that cannot start (or be waited for) exits 255, as with runc */
+  cli_set_failure_status(255);
   if (o->preserve_fds < 0)
     return berth_fail(err, 0, "--preserve-fds must not be negative");
   if (check_preserved_fds(o->preserve_fds, err) < 0)

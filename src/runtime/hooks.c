@@ -233,7 +233,10 @@ int hooks_run(const struct spec_hook_list *list, const char *stage, const char *
   for (size_t i = 0; i < list->n; i++)
     {
       _cleanup_error_ berth_error_t hook_err = NULL;
-      if (hook_run_one(&list->hooks[i], stage, state_json, state_len, &hook_err) == 0)
+      int r = hook_run_one(&list->hooks[i], stage, state_json, state_len, &hook_err);
+      berth_log_debug("%s hook %zu %s: %s", stage, i, list->hooks[i].path,
+                      r == 0 ? "exited with status 0" : berth_error_msg(hook_err));
+      if (r == 0)
         continue;
       if (warn_only)
         {

@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "net/net.h"
@@ -181,6 +182,59 @@ static int run_container_hooks(struct init_args *a, const struct spec_hook_list 
   return hooks_run(list, stage, json, len, false, err);
 }
 
+/* createContainer hooks run in the rootfs (before pivot_root), as with
+ * runc: hook tools use paths relative to it */
+static int run_create_container_hooks(struct init_args *a, berth_error_t *err)
+{
+  const struct spec_hooks *hooks = a->ctx.config->hooks;
+  if (!hooks || hooks->create_container.n == 0)
+    return 0;
+  if (chdir(a->ctx.rootfs) < 0)
+    return berth_fail_sys(err, "createContainer hooks: chdir to the rootfs %s", a->ctx.rootfs);
+  return run_container_hooks(a, &hooks->create_container, "createContainer", "created", err);
+}
+
+/* startContainer hooks run under the container's seccomp filter, as with
+ * runc. A filter of the identity stage is loaded already; one of the exec
+ * stage must not cover the identity switch still to come, so a child
+ * loads it and runs the hooks; their error comes back through a pipe. */
+static int run_start_container_hooks(struct init_args *a, berth_error_t *err)
+{
+  const struct spec_hooks *hooks = a->ctx.config->hooks;
+  if (!hooks || hooks->start_container.n == 0)
+    return 0;
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0)
+    return berth_fail_sys(err, "startContainer hooks: pipe");
+  pid_t pid = fork();
+  if (pid == 0)
+    {
+      close(pipefd[0]);
+      prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* not beyond a killed init */
+      _cleanup_error_ berth_error_t e = NULL;
+      if (seccomp_before_execve(a->seccomp, &e) == 0
+          && run_container_hooks(a, &hooks->start_container, "startContainer", "created", &e) == 0)
+        _exit(0);
+      (void) write_all(pipefd[1], berth_error_msg(e), strlen(berth_error_msg(e)));
+      _exit(1);
+    }
+  int saved = errno;
+  close(pipefd[1]);
+  _cleanup_close_ int rd = pipefd[0];
+  if (pid < 0)
+    return berth_fail(err, saved, "startContainer hooks: fork");
+  _cleanup_free_ char *msg = NULL;
+  size_t len = 0;
+  _cleanup_error_ berth_error_t read_err = NULL;
+  (void) read_all_fd(rd, SYNC_TEXT_MAX, &msg, &len, &read_err);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return 0;
+  return berth_fail(err, 0, "%s", msg && *msg ? msg : "startContainer hooks failed");
+}
+
 static bool has_runtime_hooks(const struct spec_hooks *h)
 {
   return h && (h->prestart.n || h->create_runtime.n);
@@ -202,7 +256,7 @@ static int init_prepare(struct init_args *a, char **exec_path, char ***env, bert
           || sync_expect(a->sync_fd, SYNC_HOOKS_DONE, NULL, err) < 0)
         return -1;
     }
-  if (hooks && run_container_hooks(a, &hooks->create_container, "createContainer", "created", err) < 0)
+  if (run_create_container_hooks(a, err) < 0)
     return -1;
   if (rootfs_finish(&a->ctx, err) < 0)
     return -1;
@@ -239,12 +293,11 @@ static int wait_for_start(int fd_dir, int fifo_path_fd, berth_error_t *err)
  * report it. */
 static int init_exec(struct init_args *a, const char *exec_path, char **env, int fifo, berth_error_t *err)
 {
-  const struct spec_hooks *hooks = a->ctx.config->hooks;
-  if (hooks && run_container_hooks(a, &hooks->start_container, "startContainer", "created", err) < 0)
-    return -1;
   struct seccomp_notify_info who = {.state = a->state, .status = "created", .pid = a->state->pid};
   berth_log_phase("seccomp");
   if (seccomp_install(a->seccomp, SECCOMP_STAGE_IDENTITY, &who, err) < 0)
+    return -1;
+  if (run_start_container_hooks(a, err) < 0)
     return -1;
   if (process_apply_identity(a->ctx.process, a->keep_original_groups, err) < 0)
     return -1;
@@ -304,7 +357,7 @@ void init_main(struct init_args *a)
   berth_log_set_stderr(false);
   if (close_unneeded_fds(a, &err) < 0)
     {
-      sync_send(a->sync_fd, SYNC_ERROR, err->errnum, berth_error_msg(err), NULL);
+      sync_notify(a->sync_fd, SYNC_ERROR, err->errnum, berth_error_msg(err));
       _exit(1);
     }
   /* our own fds in the host's procfs, reachable after pivot_root */
@@ -315,7 +368,7 @@ void init_main(struct init_args *a)
     sync_send(a->sync_fd, SYNC_READY, 0, NULL, &err);
   if (err)
     {
-      sync_send(a->sync_fd, SYNC_ERROR, err->errnum, berth_error_msg(err), NULL);
+      sync_notify(a->sync_fd, SYNC_ERROR, err->errnum, berth_error_msg(err));
       _exit(1);
     }
   close(a->sync_fd);

@@ -8,14 +8,17 @@
  *      for the whole time
  *   2. rootfs_prepare()                      -- mounts, devices, in the new mount ns
  *      (with copies berth made on the host side before the clone: hosttrees.h)
- *   3. createRuntime hooks (parent, host ns), createContainer hooks (here)
+ *   3. createRuntime hooks (parent, host ns), createContainer hooks (here,
+ *      cwd the rootfs)
  *   4. rootfs_finish()                       -- pivot_root, masked/readonly paths
  *   5. console_setup() when process.terminal
  *   6. process_apply_container(), process_find_executable() and HOME
  *      (process_env_with_home) -- errors here still fail `create`
  *   7. report ready to the parent, block on exec.fifo until `start`
- *   8. startContainer hooks, process_apply_identity(), close fds, execve;
- *      the seccomp filter (compiled by the parent) is loaded right before
+ *   8. seccomp filter of the identity stage, startContainer hooks (cwd
+ *      process.cwd, under the filter: a child loads one of the exec stage
+ *      first), process_apply_identity(), close fds, execve; the seccomp
+ *      filter (compiled by the parent) is loaded right before
  *      process_apply_identity() or right before execve (seccomp.h)
  */
 #ifndef BERTH_INIT_H

@@ -181,7 +181,10 @@ static int dispatch(const struct global_opts *g, const struct cli_option *opts, 
   if (cmd->needs_sealed_exe && sealed_reexec_unless_sealed(argv, &err) < 0)
     return report(cmd->name, err);
   int ret = cmd->run(g, npos - 1, pos + 1, &err);
-  return ret < 0 ? report(cmd->name, err) : ret;
+  if (ret >= 0)
+    return ret;
+  report(cmd->name, err);
+  return cli_failure_status();
 }
 
 int main(int argc, char **argv)

@@ -454,6 +454,22 @@ static bool is_bind(const struct spec_mount *m, const struct storage_mount_opts 
   return o->bind || str_eq(m->type, "bind") || str_eq(m->type, "rbind");
 }
 
+/* --log-level debug: one line per mount, as configured and as parsed */
+static void log_mount(const struct spec_mount *m, const char *dest, const struct storage_mount_opts *o)
+{
+  if (!berth_log_enabled(BERTH_LOG_DEBUG))
+    return;
+  _cleanup_free_ char *options = xstrdup("");
+  for (size_t i = 0; m->options && m->options[i]; i++)
+    {
+      char *more = xasprintf("%s%s%s", options, i ? "," : "", m->options[i]);
+      free(options);
+      options = more;
+    }
+  berth_log_debug("mount %s -> %s, type %s, flags 0x%lx, options \"%s\"", m->source ? m->source : "none", dest,
+                  m->type ? m->type : "none", o->flags, options);
+}
+
 static int mount_one(const struct init_ctx *ctx, int root_fd, const struct spec_mount *m,
                      bool *dev_ro, berth_error_t *err)
 {
@@ -486,6 +502,8 @@ static int mount_one(const struct init_ctx *ctx, int root_fd, const struct spec_
         }
       r = mount_filesystem(&mc, err);
     }
+  if (r == 0)
+    log_mount(m, dest, &mc.opts);
   storage_mount_opts_free(&mc.opts);
   return r;
 }

@@ -65,8 +65,9 @@ int signal_parse(const char *s, int *out, berth_error_t *err)
   if (isdigit((unsigned char) s[0]))
     {
       unsigned long long n;
-      if (parse_uint64(s, &n) < 0 || n == 0 || n > KERNEL_SIGRTMAX)
-        return berth_fail(err, 0, "invalid signal \"%s\": not a signal number (1-%d)", s, KERNEL_SIGRTMAX);
+      /* 0 only checks that the process exists (kill(2)), as with runc */
+      if (parse_uint64(s, &n) < 0 || n > KERNEL_SIGRTMAX)
+        return berth_fail(err, 0, "invalid signal \"%s\": not a signal number (0-%d)", s, KERNEL_SIGRTMAX);
       *out = (int) n;
       return 0;
     }

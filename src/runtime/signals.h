@@ -9,7 +9,8 @@
 #include "util/error.h"
 
 /* "TERM", "SIGTERM", "sigterm", "15", "RTMIN+2", "SIGRTMAX-1" -> number.
- * Rejects unknown names, 0, numbers above the last real-time signal. */
+ * "0" is accepted (an existence check, as kill(2) and runc take it).
+ * Rejects unknown names, numbers above the last real-time signal. */
 int signal_parse(const char *s, int *out, berth_error_t *err);
 
 /* "SIGTERM" for 15, "SIGRTMIN+2", NULL for an unknown number. Static or

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "util/log.h"
 #include "util/util.h"
 
 int sync_send(int fd, enum sync_type type, int32_t value, const char *text, berth_error_t *err)
@@ -19,6 +20,13 @@ int sync_send(int fd, enum sync_type type, int32_t value, const char *text, bert
     return berth_fail_sys(err, "send message %d to the %s", (int) type,
                           type == SYNC_GO || type == SYNC_HOOKS_DONE ? "container init" : "runtime");
   return 0;
+}
+
+void sync_notify(int fd, enum sync_type type, int32_t value, const char *text)
+{
+  _cleanup_error_ berth_error_t err = NULL;
+  if (sync_send(fd, type, value, text, &err) < 0)
+    berth_log_debug("%s", berth_error_msg(err));
 }
 
 int sync_recv(int fd, struct sync_msg *msg, char **text, berth_error_t *err)

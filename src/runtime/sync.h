@@ -28,6 +28,9 @@ struct sync_msg
 #define SYNC_TEXT_MAX 8192
 
 int sync_send(int fd, enum sync_type type, int32_t value, const char *text, berth_error_t *err);
+/* sync_send() from a child about to exit, whose peer may be gone already
+ * (berth killed mid-create): a failure only goes to the debug log. */
+void sync_notify(int fd, enum sync_type type, int32_t value, const char *text);
 /* Receive one message; text (malloc'ed, may be NULL) gets the payload.
  * EOF (the peer exited) is an error "peer closed the connection" (EPIPE). */
 int sync_recv(int fd, struct sync_msg *msg, char **text, berth_error_t *err);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
 #include "util/util.h"
 
 const char *berth_errno_name(int errnum)
@@ -16,6 +17,15 @@ const char *berth_errno_name(int errnum)
 static int error_ret(int errnum)
 {
   return errnum > 0 ? -errnum : -1;
+}
+
+/* A caller that passed no error to fill: a bug of that caller, but not
+ * one worth a crash of a half-made container. The message is logged. */
+static int report_lost_error(char *text, int errnum)
+{
+  berth_log_error("internal: an error with nowhere to go: %s", text);
+  free(text);
+  return error_ret(errnum);
 }
 
 int berth_failv(berth_error_t *err, int errnum, const char *fmt, va_list ap)
@@ -31,6 +41,8 @@ int berth_failv(berth_error_t *err, int errnum, const char *fmt, va_list ap)
       free(text);
       text = full;
     }
+  if (!err)
+    return report_lost_error(text, errnum);
   if (*err)
     berth_error_free(err);
   *err = xmalloc(sizeof **err);
@@ -50,12 +62,14 @@ int berth_fail(berth_error_t *err, int errnum, const char *fmt, ...)
 
 int berth_wrap(berth_error_t *err, const char *fmt, ...)
 {
-  if (*err == NULL)
-    berth_fail(err, 0, "unknown error");
   va_list ap;
   va_start(ap, fmt);
   char *ctx = xvasprintf(fmt, ap);
   va_end(ap);
+  if (!err)
+    return report_lost_error(ctx, 0);
+  if (*err == NULL)
+    berth_fail(err, 0, "unknown error");
   char *full = xasprintf("%s: %s", ctx, (*err)->msg);
   free(ctx);
   free((*err)->msg);
@@ -70,7 +84,7 @@ int berth_error_ret(const berth_error_t err)
 
 void berth_error_free(berth_error_t *err)
 {
-  if (*err)
+  if (err && *err)
     {
       free((*err)->msg);
       free(*err);

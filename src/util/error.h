@@ -14,7 +14,9 @@
  * renders as "create c1: mount /proc on /x/proc: EPERM (operation not permitted)".
  * The caller owns the error: top level prints it and frees it (or declares
  * it _cleanup_error_). Functions never set an error that is already set;
- * berth_fail() frees a previous one to stay leak-free. */
+ * berth_fail() frees a previous one to stay leak-free. Passing a NULL
+ * berth_error_t * is a caller's bug: berth_fail() and berth_wrap() then log
+ * the message at error level instead of crashing. */
 #ifndef BERTH_ERROR_H
 #define BERTH_ERROR_H
 

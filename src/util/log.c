@@ -140,9 +140,14 @@ static void write_line(int fd, const char *line, size_t len)
     return; /* nowhere left to report a failing log */
 }
 
+bool berth_log_enabled(enum berth_log_level level)
+{
+  return level <= log_level || level == BERTH_LOG_ERROR;
+}
+
 void berth_log(enum berth_log_level level, const char *fmt, ...)
 {
-  if (level > log_level && level != BERTH_LOG_ERROR)
+  if (!berth_log_enabled(level))
     return;
   va_list ap;
   va_start(ap, fmt);

@@ -30,6 +30,9 @@ int berth_log_init(const char *path, enum berth_log_format format, enum berth_lo
 int berth_log_level_parse(const char *s, enum berth_log_level *out);
 
 void berth_log(enum berth_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Whether a message of this level is written: check it before building
+ * costly arguments (lists, joined options) for a debug line. */
+bool berth_log_enabled(enum berth_log_level level);
 #define berth_log_error(...) berth_log(BERTH_LOG_ERROR, __VA_ARGS__)
 #define berth_log_warning(...) berth_log(BERTH_LOG_WARNING, __VA_ARGS__)
 #define berth_log_info(...) berth_log(BERTH_LOG_INFO, __VA_ARGS__)

@@ -331,6 +331,8 @@ outside_root() {
   local b="$BATS_TEST_TMPDIR/b" id
   id=$(unique_id cli)
   make_bundle "$b" '.process.args = ["sleep", "1000"]'
+  local kmark
+  kmark="$(kernel_log_mark)"
   berth create --bundle "$b" "$id"
 
   run --separate-stderr berth state "$id"
@@ -372,6 +374,8 @@ outside_root() {
   done
   [ "$(berth state "$id" | jq -r .status)" = stopped ]
   [ "$(berth state "$id" | jq -r .pid)" = 0 ]
+  # the waiting init was killed, it did not crash
+  assert_no_berth_crash "$kmark"
 }
 
 @test "default root: /run/berth for root, also with an empty XDG_RUNTIME_DIR and no PATH" {

@@ -155,7 +155,7 @@ assert_read_only_device() {
   run bash -c '"$1" --root "$2" exec --preserve-fds 3 "$3" sh -c "ls -l /proc/self/fd; echo ran" 3</dev/null 4</dev/null 5>&- 6>&- 7>&- 8>&- 9>&-' \
     _ "$BERTH" "$BERTH_ROOT" "$ID"
   echo "$output"
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *"--preserve-fds 3: fd 5 is not open"* ]]
   [[ "$output" != *ran* ]]
   # no gap: exactly the caller's fds are passed on
@@ -195,16 +195,16 @@ assert_read_only_device() {
   [ "$status" -eq 0 ]
   if ! $aa; then
     run berth exec --apparmor berth-test-profile "$ID" true
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 255 ]
     [[ "$output" == *".process.apparmorProfile: "*"AppArmor is not enabled on this host"* ]]
   fi
   if ! $se; then
     run berth exec --process-label system_u:system_r:container_t:s0 "$ID" true
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 255 ]
     [[ "$output" == *".process.selinuxLabel: "*"SELinux is not enabled on this host"* ]]
     jq '.process | .args = ["true"] | .selinuxLabel = "system_u:system_r:container_t:s0"' "$B/config.json" >"$T/process.json"
     run berth exec --process "$T/process.json" "$ID"
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 255 ]
     [[ "$output" == *"$T/process.json: .selinuxLabel: "* ]]
   fi
 }
@@ -247,6 +247,6 @@ assert_read_only_device() {
   detached run -d --bundle "$B" "$ID"
   [ "$status" -eq 0 ]
   run berth exec --cap CAP_BERTH_TEST "$ID" true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *'unknown capability "CAP_BERTH_TEST"'* ]]
 }

@@ -80,7 +80,7 @@ status_field() {
   [ "$(cat "/proc/$pid/comm")" = sleep ]
 }
 
-@test "exec exit codes: the program's status, 128+N when killed, 1 for berth's errors" {
+@test "exec exit codes: the program's status, 128+N when killed, 255 when it cannot start (runc)" {
   start_container
   run berth exec "$ID" sh -c 'exit 3'
   [ "$status" -eq 3 ]
@@ -89,11 +89,19 @@ status_field() {
   run berth exec "$ID" true
   [ "$status" -eq 0 ]
   run berth exec "$ID" no-such-program
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *'exec: "no-such-program": executable file not found in $PATH'* ]]
   run berth exec "$ID" /no/such/path
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *'no such file or directory'* ]]
+  run berth exec -d --pid-file "$BATS_TEST_TMPDIR/no/such/dir/pid" "$ID" true
+  [ "$status" -eq 255 ]
+  [[ "$output" == *'pid file'* ]]
+  # a wrong command line is 1, as with runc
+  run berth exec --no-such-option "$ID" true
+  [ "$status" -eq 1 ]
+  run berth exec
+  [ "$status" -eq 1 ]
 }
 
 @test "exec -e merges over the container's environment: the exec's value wins, the later -e wins" {
@@ -129,7 +137,7 @@ status_field() {
   local u
   for u in root 1:2:3 -1 1: :1 nobody:nogroup 4294967296 ' 1'; do
     run berth exec -u "$u" "$ID" true
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 255 ]
     [[ "$output" == *"invalid --user"* ]]
   done
 }
@@ -178,14 +186,14 @@ status_field() {
   [ "${lines[1]}" = /etc ]
   [ "${lines[2]}" = json ]
   run berth exec -p "$BATS_TEST_TMPDIR/process.json" "$ID" true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *"cannot be given together"* ]]
   echo '{"args": []}' >"$BATS_TEST_TMPDIR/bad.json"
   run berth exec --process "$BATS_TEST_TMPDIR/bad.json" "$ID"
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *".args: must not be empty"* ]]
   run berth exec "$ID"
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *"needs a command"* ]]
 }
 
@@ -227,10 +235,10 @@ status_field() {
   grep -q '^/dev/pts/[0-9]' "$out"
   # the console socket needs a tty, and -t -d needs a console socket
   run berth exec --console-socket "$sock" "$ID" true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *"needs a tty"* ]]
   run berth exec -t -d "$ID" true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *"--console-socket"* ]]
 }
 
@@ -263,10 +271,10 @@ status_field() {
   berth kill "$ID" KILL
   for _ in $(seq 50); do [ "$(berth state "$ID" | jq -r .status)" = stopped ] && break; sleep 0.1; done
   run berth exec "$ID" true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *"container not running"* ]]
   run berth exec "missing-$ID" true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *"does not exist"* ]]
 }
 
@@ -277,7 +285,7 @@ status_field() {
   start_container
   berth pause "$ID"
   run berth exec "$ID" true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *paused* ]]
   "$BERTH" --root "$BERTH_ROOT" exec --ignore-paused "$ID" sh -c 'echo ran' \
     </dev/null >"$BATS_TEST_TMPDIR/paused.out" 2>&1 &

@@ -86,7 +86,7 @@ FD_PROBE='for n in 3 4 5 6 7 8 9 10 11 12; do [ -e /proc/$$/fd/$n ] && echo "ope
   detached run -d --bundle "$B" "$ID"
   run bash -c '"$1" --root "$2" --log "$3" exec --preserve-fds 3 "$4" sh -c "$5" 3</dev/null 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-' \
     _ "$BERTH" "$BERTH_ROOT" "$T/log.json" "$ID" "$probe"
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *"--preserve-fds 3: fd 4 is not open"* ]]
   run bash -c '"$1" --root "$2" --log "$3" exec --preserve-fds 3 "$4" sh -c "$5" 3</dev/null 4</dev/null 5</dev/null 6>&- 7>&- 8>&- 9>&-' \
     _ "$BERTH" "$BERTH_ROOT" "$T/log.json" "$ID" "$probe"
@@ -366,7 +366,7 @@ exec_child_of() {
     [ "$status" -eq 1 ]
     [[ "$output" == *"invalid container id"* ]]
     run berth exec "$id" true
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 255 ]
     run berth delete --force "$id"
     [[ "$output" != *"no such"* ]] || true
   done
@@ -389,7 +389,7 @@ exec_child_of() {
   detached run -d --bundle "$B" "$ID"
   printf '{"args": ["tr\\u0000ue"], "cwd": "/"}' >"$T/process.json"
   run berth exec --process "$T/process.json" "$ID"
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *"NUL byte"* ]]
 }
 

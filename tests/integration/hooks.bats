@@ -183,3 +183,68 @@ PATH=/usr/bin:/bin" ]
   [ "$(cat "$BATS_TEST_TMPDIR/env.poststop")" = "PATH=/usr/bin:/bin" ]
   assert_no_leftovers "$ID"
 }
+
+# cwd_hook STAGE LOG: a hook that logs "STAGE <its working directory>"
+cwd_hook() {
+  jq -n --arg stage "$1" --arg log "$2" '{path: "/bin/sh", args: ["sh", "-c", "echo \"$0 $(pwd)\" >> \"$1\"", $stage, $log]}'
+}
+
+@test "hooks' working directory: the bundle, the rootfs for createContainer, process.cwd for startContainer (runc)" {
+  mkdir -p "$B/rootfs/work"
+  bundle_edit "$B" '.process.cwd = "/work" | .hooks = {
+      prestart: [$pre], createRuntime: [$cr], createContainer: [$cc], poststart: [$ps], poststop: [$pst],
+      startContainer: [{path: "/bin/sh", args: ["sh", "-c", "echo \"startContainer $(pwd)\" > /work/start-cwd"]}]
+    }' \
+    --argjson pre "$(cwd_hook prestart "$LOG")" --argjson cr "$(cwd_hook createRuntime "$LOG")" \
+    --argjson cc "$(cwd_hook createContainer "$LOG")" --argjson ps "$(cwd_hook poststart "$LOG")" \
+    --argjson pst "$(cwd_hook poststop "$LOG")"
+  # berth itself runs elsewhere, and gets its own directory back
+  mkdir -p "$BATS_TEST_TMPDIR/elsewhere"
+  cd "$BATS_TEST_TMPDIR/elsewhere"
+  detached create --pid-file pid --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ -s "$BATS_TEST_TMPDIR/elsewhere/pid" ]
+  berth start "$ID"
+  berth delete --force "$ID"
+  cd /
+  local b
+  b="$(realpath "$B")"
+  [ "$(cat "$LOG")" = "prestart $b
+createRuntime $b
+createContainer $b/rootfs
+poststart $b
+poststop $b" ]
+  [ "$(cat "$B/rootfs/work/start-cwd")" = "startContainer /work" ]
+}
+
+# a startContainer hook that records whether uname(2) works (busybox uname
+# prints nothing when it fails), and a profile that refuses uname
+seccomp_uname_bundle() {
+  bundle_edit "$B" '.process.noNewPrivileges = $nnp
+    | .linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{names: ["uname"], action: "SCMP_ACT_ERRNO", errnoRet: 1}]}
+    | .hooks = {startContainer: [{path: "/bin/sh",
+        args: ["sh", "-c", "if [ -n \"$(uname -s 2>/dev/null)\" ]; then echo allowed; else echo refused; fi > /uname"]}],
+      createContainer: [{path: "/bin/sh",
+        args: ["sh", "-c", "if [ -n \"$(uname -s 2>/dev/null)\" ]; then echo allowed; else echo refused; fi > \"$0\"", $cc]}]}' \
+    --argjson nnp "$1" --arg cc "$BATS_TEST_TMPDIR/cc-uname"
+}
+
+@test "startContainer hooks run under the container's seccomp filter, with and without noNewPrivileges" {
+  local nnp
+  for nnp in false true; do
+    seccomp_uname_bundle "$nnp"
+    rm -f "$B/rootfs/uname" "$BATS_TEST_TMPDIR/cc-uname"
+    detached create --bundle "$B" "$ID"
+    [ "$status" -eq 0 ]
+    berth start "$ID"
+    echo "nnp=$nnp: $(cat "$B/rootfs/uname")"
+    [ "$(cat "$B/rootfs/uname")" = refused ]
+    # createContainer runs before the filter exists
+    [ "$(cat "$BATS_TEST_TMPDIR/cc-uname")" = allowed ]
+    # the container's process is still filtered as before
+    run berth exec "$ID" uname -s
+    [ -z "$output" ]
+    berth delete --force "$ID"
+  done
+}

@@ -169,17 +169,33 @@ pid_of() {
   run berth kill "$ID" SIGNOPE
   [ "$status" -eq 1 ]
   [[ "$output" == *'invalid signal "SIGNOPE"'* ]]
-  run berth kill "$ID" 0
-  [ "$status" -eq 1 ]
+  # 0 checks that the container runs, as with runc
+  berth kill "$ID" 0
+  berth kill --all "$ID" 0
   # default SIGTERM: pid 1 without a handler ignores it, like with runc
   berth kill "$ID" KILL
   for _ in $(seq 50); do [ "$(status_of "$ID")" = stopped ] && break; sleep 0.1; done
   run berth kill "$ID"
   [ "$status" -eq 1 ]
   [[ "$output" == *"container not running"* ]]
+  run berth kill "$ID" 0
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"container not running"* ]]
   # --all on a stopped container is fine (runc 1.1.5 too)
   run berth kill --all "$ID" KILL
   [ "$status" -eq 0 ]
+  run berth kill --all "$ID" 0
+  [ "$status" -eq 0 ]
+}
+
+@test "kill 0 of a created container: an existence check, with and without --all (runc too)" {
+  berth create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
+  berth kill "$ID" 0
+  berth kill --all "$ID" 0
+  [ "$(status_of "$ID")" = created ]
+  run berth kill "$ID" 65
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'(0-64)'* ]]
 }
 
 @test "kill --all reaches every process of the cgroup, plain kill only the init" {
@@ -222,6 +238,8 @@ pid_of() {
 }
 
 @test "delete of a created container kills its waiting init (runc does the same)" {
+  local kmark
+  kmark="$(kernel_log_mark)"
   berth create --bundle "$B" "$ID"
   local pid
   pid="$(pid_of "$ID")"
@@ -229,6 +247,7 @@ pid_of() {
   [ "$status" -eq 0 ]
   ! kill -0 "$pid" 2>/dev/null
   assert_no_leftovers "$ID"
+  assert_no_berth_crash "$kmark"
 }
 
 @test "a duplicate id fails and leaves the first container intact" {

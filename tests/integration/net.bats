@@ -18,6 +18,7 @@ setup() {
   BR="bt$$x${BATS_TEST_NUMBER}"
   BR="${BR:0:15}"
   LEASES="/var/lib/berth/net/$BR"
+  KMARK="$(kernel_log_mark)"
   rm -rf "$LEASES"
   ip netns add "$NS"
   B="$BATS_TEST_TMPDIR/b"
@@ -273,8 +274,12 @@ EOF
   [ "$(ports | wc -l)" -eq 1 ]
   [ "$(lease_files)" = 10.89.0.2 ]
   kill -9 "$berth_pid"
-  wait "$berth_pid" || true
+  local rc=0
+  wait "$berth_pid" || rc=$?
+  [ "$rc" -eq 137 ]
   sleep 0.2
+  # the waiting init sees its parent gone and exits: without a crash
+  assert_no_berth_crash "$KMARK"
   # the veth is still there: only delete can remove it now
   [ "$(ports | wc -l)" -eq 1 ]
   nsberth delete --force c1
@@ -285,6 +290,7 @@ EOF
   # the address is free again
   start_sleeper c2
   [ "$(addr_of c2)" = 10.89.0.2/24 ]
+  assert_no_berth_crash "$KMARK"
 }
 
 @test "net: a create that fails after the network was attached leaves no veth and no lease" {
@@ -295,6 +301,7 @@ EOF
   [ -z "$(ports)" ]
   [ -z "$(lease_files)" ]
   [ ! -e "$BERTH_ROOT/c1" ]
+  assert_no_berth_crash "$KMARK"
 }
 
 @test "net: /etc/hosts and /etc/resolv.conf only when asked for" {

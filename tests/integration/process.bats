@@ -289,6 +289,39 @@ recvtty_bin() {
   [[ "$output" == *"88:0"* ]]          # 136 = 0x88, pts 0
 }
 
+# tty_owner_via COMMAND...: run COMMAND (berth or runc, whose process prints
+# "owner ..."; it gets --console-socket "$SOCK"); prints what it printed
+SOCK="$BATS_TEST_TMPDIR/owner.sock"
+tty_owner_via() {
+  local recvtty sock="$SOCK" out="$BATS_TEST_TMPDIR/owner.out"
+  recvtty="$(recvtty_bin)"
+  rm -f "$out" "$sock"
+  "$recvtty" "$sock" "$out" &
+  local rpid=$!
+  for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  "$@" </dev/null >/dev/null 2>&1
+  for _ in $(seq 50); do grep -q '^owner' "$out" 2>/dev/null && break; sleep 0.1; done
+  kill "$rpid" 2>/dev/null || true
+  wait "$rpid" || true
+  grep '^owner' "$out" | tr -d '\r'
+}
+
+@test "terminal with a non-root user: the pty is that user's (group tty), for run and exec, as with runc" {
+  local show='echo "owner $(stat -c %u:%g "$(tty)") $(stat -L -c %u:%g /proc/self/fd/0)"'
+  make_bundle "$B" '.process.terminal = true | .process.user = {uid: 1000, gid: 1000}
+    | .process.args = ["sh", "-c", $show]' --arg show "$show"
+  [ "$(tty_owner_via berth run -d --console-socket "$SOCK" --bundle "$B" "$ID")" = "owner 1000:5 1000:5" ]
+  bundle_edit "$B" '.root.path = $r' --arg r "$B/rootfs"
+  [ "$(tty_owner_via oracle_runc run -d --console-socket "$SOCK" --bundle "$B" "$ID-runc")" = "owner 1000:5 1000:5" ]
+  # exec -t as another user
+  berth delete --force "$ID"
+  make_bundle "$B" '.process.args = ["sleep", "1000"]'
+  berth run -d --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
+  [ "$(tty_owner_via berth exec -t -d --console-socket "$SOCK" --user 1234:1234 "$ID" sh -c "$show")" = "owner 1234:5 1234:5" ]
+  # root keeps root's
+  [ "$(tty_owner_via berth exec -t -d --console-socket "$SOCK" "$ID" sh -c "$show")" = "owner 0:5 0:5" ]
+}
+
 @test "terminal with a read-only /dev: /dev/console is still the pty" {
   local recvtty sock="$BATS_TEST_TMPDIR/tty.sock" out="$BATS_TEST_TMPDIR/tty.out"
   recvtty="$(recvtty_bin)"

@@ -47,6 +47,21 @@ int main(void)
     ok(err == NULL, "free resets the pointer");
   }
   {
+    /* a caller that passes no error: logged, never a crash */
+    int saved = dup(2);
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    dup2(devnull, 2);
+    int ret = berth_fail(NULL, EPIPE, "send to %s", "a dead peer");
+    int wret = berth_wrap(NULL, "ctx %d", 1);
+    dup2(saved, 2);
+    close(saved);
+    close(devnull);
+    is_int(ret, -EPIPE, "fail with a NULL error returns -errno");
+    ok(wret < 0, "wrap with a NULL error returns < 0");
+    berth_error_free(NULL);
+    ok(1, "free of a NULL pointer");
+  }
+  {
     long long v;
     unsigned long long u;
     ok(parse_int64("-12", &v) == 0 && v == -12, "parse_int64 negative");

@@ -39,7 +39,8 @@ static void test_signal_parse(void)
   is_int(sig_of("SIGRTMIN+3"), 35, "SIGRTMIN+3");
   is_int(sig_of("rtmax-2"), 62, "rtmax-2");
   is_int(sig_of("RTMIN+40"), -1, "RTMIN+40 out of range");
-  is_int(sig_of("0"), -1, "0 rejected");
+  is_int(sig_of("0"), 0, "0 (an existence check) accepted");
+  is_int(sig_of("SIG0"), -1, "SIG0 rejected");
   is_int(sig_of("65"), -1, "65 rejected");
   is_int(sig_of("-9"), -1, "-9 rejected");
   is_int(sig_of("9x"), -1, "9x rejected");
