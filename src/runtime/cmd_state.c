@@ -39,7 +39,7 @@ int cmd_state(const struct global_opts *g, int argc, char **argv, berth_error_t 
     return -1;
   _cleanup_(spec_state_freep) struct spec_state *s = NULL;
   if (container_state_read(c, &s, err) < 0)
-    return -1;
+    return container_state_unreadable(c, err);
   container_state_refresh(c, s);
   _cleanup_free_ char *json = NULL;
   size_t len = 0;
