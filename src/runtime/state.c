@@ -324,8 +324,8 @@ int container_dir_remove(struct container *c, berth_error_t *err)
    * leaves a directory that delete --force can still lock and recognise
    * (no state). We keep holding the flock until close, and waiters notice
    * the directory is gone (dir_still_current). */
-  if (unlinkat(c->dir_fd, STATE_FILE, 0) < 0 && errno != ENOENT)
-    return berth_fail_sys(err, "remove %s/%s", c->dir, STATE_FILE);
+  if (remove_tree_at(c->dir_fd, STATE_FILE, c->dir, err) < 0)
+    return -1;
   if (remove_dir_contents_but(c->dir_fd, c->dir, LOCK_FILE, err) < 0)
     return -1;
   if (unlinkat(c->dir_fd, LOCK_FILE, 0) < 0 && errno != ENOENT)
