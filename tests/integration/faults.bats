@@ -22,6 +22,7 @@ setup() {
   KILLED_LOG="$BATS_TEST_TMPDIR/killed.log"
   SEGFAULTS_BEFORE="$(berth_segfaults)"
   TINY=""
+  NS="" # net_setup
 }
 
 teardown() {
@@ -29,6 +30,10 @@ teardown() {
   local pid
   for pid in $(marked_pids); do kill -9 "$pid" 2>/dev/null || true; done
   if [[ -n "$TINY" ]] && mountpoint -q "$TINY"; then umount "$TINY"; fi
+  if [[ -n "$NS" ]]; then
+    ip netns del "$NS" 2>/dev/null || true
+    rm -rf "$LEASES"
+  fi
   local now
   now="$(berth_segfaults)"
   if [[ "$now" != "$SEGFAULTS_BEFORE" ]]; then
@@ -411,4 +416,51 @@ fill_tiny() {
   [ -z "$(ls -A "$TINY" | grep -vx filler)" ]
   umount "$TINY"
   assert_clean "$ID"
+}
+
+# --- with a bridge network: veths and leases too (in a private netns, as net.bats)
+
+net_setup() {
+  NS="berthfault-$$-${BATS_TEST_NUMBER}"
+  BR="bf$$x${BATS_TEST_NUMBER}"
+  BR="${BR:0:15}"
+  LEASES="/var/lib/berth/net/$BR"
+  rm -rf "$LEASES"
+  ip netns add "$NS"
+  bundle_edit "$B" '.annotations["run.berth.net.mode"] = "bridge" | .annotations["run.berth.net.bridge"] = $br' --arg br "$BR"
+  # every berth of this test runs in the private netns
+  berth() { _runtime nsenter --net="/run/netns/$NS" "$BERTH" --root "$BERTH_ROOT" "$@"; }
+  start_bg() {
+    (exec nsenter --net="/run/netns/$NS" "$BERTH" --root "$BERTH_ROOT" "$@" >"$KILLED_LOG" 2>&1 3>&-) &
+    BG=$!
+  }
+}
+
+# no veth on the bridge, no lease
+assert_no_net_leftovers() {
+  local veths leases
+  veths="$(ip -n "$NS" -o link show type veth 2>/dev/null || true)"
+  leases="$(find "$LEASES" -mindepth 1 -maxdepth 1 ! -name lock -printf '%f\n' 2>/dev/null || true)"
+  if [[ -n "$veths$leases" ]]; then
+    echo "network leftovers: veths: $veths; leases: $leases" >&2
+    [[ -z "$leases" ]] || (cd "$LEASES" && head -c 200 $leases) >&2
+    return 1
+  fi
+}
+
+@test "faults: with a bridge network, kill -9 of create and a damaged state leave no veth and no lease" {
+  net_setup
+  local d
+  for d in 0 0.005 0.01 0.02 0.03 0.05; do
+    kill9_after "$d" create --bundle "$B" "$ID"
+    after_fault "$ID"
+    assert_no_net_leftovers
+  done
+  must_bb run -d --bundle "$B" "$ID"
+  [ -n "$(ip -n "$NS" -o link show type veth)" ]
+  printf 'garbage' >"$BERTH_ROOT/$ID/state.json"
+  rm "$BERTH_ROOT/$ID/init"
+  must_bb delete --force "$ID"
+  assert_clean "$ID"
+  assert_no_net_leftovers
 }
