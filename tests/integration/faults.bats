@@ -20,7 +20,7 @@ setup() {
   B="$BATS_TEST_TMPDIR/b"
   make_bundle "$B" '.process.args = ["sleep", $m]' --arg m "$MARK"
   KILLED_LOG="$BATS_TEST_TMPDIR/killed.log"
-  SEGFAULTS_BEFORE="$(berth_segfaults)"
+  KLOG_MARK="$(klog_mark)"
   TINY=""
   NS="" # net_setup
 }
@@ -34,17 +34,26 @@ teardown() {
     ip netns del "$NS" 2>/dev/null || true
     rm -rf "$LEASES"
   fi
-  local now
-  now="$(berth_segfaults)"
-  if [[ "$now" != "$SEGFAULTS_BEFORE" ]]; then
-    echo "the kernel logged a berth segfault during this test:" >&2
-    dmesg | grep 'berth.*segfault' | tail -n 3 >&2
+  local crashes
+  crashes="$(berth_crashes_since "$KLOG_MARK")"
+  if [[ -n "$crashes" ]]; then
+    echo "the kernel logged a berth crash during this test:" >&2
+    echo "$crashes" | tail -n 3 >&2
     return 1
   fi
 }
 
-berth_segfaults() {
-  dmesg 2>/dev/null | grep -c 'berth.*segfault' || true
+# the time stamp of the kernel log's last line (0 when it cannot be read)
+klog_mark() {
+  dmesg 2>/dev/null | sed -n 's/^\[ *\([0-9]*\.[0-9]*\)\].*/\1/p' | tail -n 1 | grep . || echo 0
+}
+
+# berth processes killed by a fault after MARK
+berth_crashes_since() {
+  dmesg 2>/dev/null | awk -v m="$1" 'match($0, /^\[ *[0-9]+\.[0-9]+\]/) {
+      t = substr($0, 2, RLENGTH - 2) + 0
+      if (t > m + 0 && $0 ~ /berth\[[0-9]+\]: (segfault|trap|general protection)/) print
+    }'
 }
 
 # Processes of this test's containers: the program (sleep MARK) and inits
@@ -139,7 +148,7 @@ no_marked_processes() {
     sleep 0.05
   done
   echo "processes of the container are still alive:" >&2
-  ps -o pid,stat,args -p "$(echo $left | tr ' ' ,)" >&2 || true
+  ps -o pid,stat,args -p "$(tr '\n' , <<<"$left")" >&2 || true
   return 1
 }
 
