@@ -69,23 +69,31 @@ static int kill_recorded_init(struct container *c, berth_error_t *err)
   return 0;
 }
 
-/* The config copy, NULL (with a warning) when it cannot be read either. */
-static struct spec_config *config_copy(struct container *c)
+/* The config copy, NULL (with a warning) when it cannot be read either;
+ * *missing when there is none. */
+static struct spec_config *config_copy(struct container *c, bool *missing)
 {
   struct lifecycle l = {.c = c, .pidfd = -1, .console_recv = -1, .console_master = -1, .notify_fd = -1};
   _cleanup_error_ berth_error_t e = NULL;
+  *missing = false;
   if (load_config_copy(&l, &e) < 0)
     {
-      if (e->errnum != ENOENT)
-        berth_log_warning("container \"%s\": %s: looking for the default cgroup only", c->id, berth_error_msg(e));
+      *missing = e->errnum == ENOENT;
+      if (!*missing)
+        berth_log_warning("container \"%s\": %s: looking for the default cgroup", c->id, berth_error_msg(e));
       return NULL;
     }
   return l.config;
 }
 
-static char *cgroup_path_of(const struct global_opts *g, const char *id, const struct spec_config *config)
+/* create writes the config copy before it makes the cgroup, and delete
+ * removes the cgroup before the copy: without a copy there is no cgroup of
+ * this container, and the default path may be another root's container of
+ * the same id. */
+static char *cgroup_path_of(const struct global_opts *g, const char *id, const struct spec_config *config,
+                            bool config_missing)
 {
-  if (g->cgroup_manager == CGROUP_MANAGER_DISABLED)
+  if (g->cgroup_manager == CGROUP_MANAGER_DISABLED || config_missing)
     return NULL;
   const char *wanted = config && config->linux_ ? config->linux_->cgroups_path : NULL;
   char *path = NULL;
@@ -145,8 +153,9 @@ int lifecycle_delete_without_state(const struct global_opts *g, const char *id, 
   if (c->lock_fd >= 0) /* else open_for_salvage said why */
     berth_log_warning("container \"%s\": %s: deleting it without its state", id, berth_error_msg(reason));
 
-  _cleanup_(spec_config_freep) struct spec_config *config = config_copy(c);
-  _cleanup_free_ char *cgroup_path = cgroup_path_of(g, id, config);
+  bool config_missing;
+  _cleanup_(spec_config_freep) struct spec_config *config = config_copy(c, &config_missing);
+  _cleanup_free_ char *cgroup_path = cgroup_path_of(g, id, config, config_missing);
   if (cgroup_path)
     cgroup_thaw_path(cgroup_path); /* a paused init acts on SIGKILL only once thawed */
   _cleanup_error_ berth_error_t init_err = NULL, cgroup_err = NULL, net_err = NULL;

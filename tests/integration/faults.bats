@@ -27,6 +27,9 @@ setup() {
 
 teardown() {
   cleanup_containers || true
+  if [[ -d "$BATS_TEST_TMPDIR/other-root/$ID" ]]; then
+    "$BERTH" --root "$BATS_TEST_TMPDIR/other-root" delete --force "$ID" 3>&- || true
+  fi
   local pid
   for pid in $(marked_pids); do kill -9 "$pid" 2>/dev/null || true; done
   if [[ -n "$TINY" ]] && mountpoint -q "$TINY"; then umount "$TINY"; fi
@@ -344,6 +347,23 @@ damage_state() {
     must_bb delete --force "$ID"
     assert_clean "$ID"
   done
+}
+
+@test "faults: delete --force of a ghost without a config copy leaves the same id's container of another root alone" {
+  # cgroups are global: /berth/ID is the live container of another root
+  local other="$BATS_TEST_TMPDIR/other-root"
+  "$BERTH" --root "$other" run -d --bundle "$B" "$ID" >/dev/null 2>&1 3>&-
+  local pid
+  pid="$("$BERTH" --root "$other" state "$ID" | jq -r .pid)"
+  [ "$pid" -gt 0 ]
+  mkdir -p "$BERTH_ROOT/$ID"
+  : >"$BERTH_ROOT/$ID/lock"
+  must_bb delete --force "$ID"
+  [ ! -e "$BERTH_ROOT/$ID" ]
+  kill -0 "$pid"
+  [ -n "$(berth_cgroup_dirs "$ID")" ]
+  "$BERTH" --root "$other" delete --force "$ID" 3>&-
+  assert_clean "$ID"
 }
 
 @test "faults: a container whose create is at work is listed as creating" {
