@@ -6,6 +6,8 @@
  *   exec.fifo    exists between create and start; `start` opens it to
  *                release the container's init
  *   lock         flock()ed while a command works on the container
+ *   init         symlink "PID:STARTTIME" made right after the clone, so that
+ *                delete --force finds the init when state.json cannot be read
  * Nothing is ever created outside the root: ids are validated first. */
 #ifndef BERTH_STATE_H
 #define BERTH_STATE_H
