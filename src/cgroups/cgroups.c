@@ -4,10 +4,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -180,7 +182,7 @@ static int mkdir_levels_once(struct cgroup_dir *dir, const char *cg_path,
         return -1;
       char *child = xasprintf("%s/%.*s", str_eq(cur, "/") ? "" : cur, (int) len, s);
       s += len;
-      _cleanup_free_ char *parent = steal_pointer(&cur);
+      free(cur);
       cur = child;
       if (mkdir(cur, 0755) < 0)
         {
@@ -189,8 +191,6 @@ static int mkdir_levels_once(struct cgroup_dir *dir, const char *cg_path,
           return berth_fail_sys(err, "mkdir %s", cur);
         }
       dir->made_depth++;
-      if (hooks->after_new && hooks->after_new(parent, cur, err) < 0)
-        return -1;
     }
   return 0;
 }
@@ -349,7 +349,7 @@ int cgroup_create(const char *path, struct berth_cgroup **out, berth_error_t *er
           return berth_wrap(err, "create cgroup %s", path);
         }
     }
-  if (check_reusable(cg, err) < 0)
+  if (check_reusable(cg, err) < 0 || cgroup_check_not_frozen(cg, err) < 0)
     {
       undo_create(cg);
       return berth_wrap(err, "create cgroup %s", path);
@@ -592,4 +592,97 @@ int cgroup_systemd_check(berth_error_t *err)
   return berth_fail(err, ENOTSUP,
                     "the systemd cgroup manager (--systemd-cgroup, --cgroup-manager systemd) is not "
                     "implemented yet: use --cgroup-manager cgroupfs");
+}
+
+/* --------------------------------------------------------- exec --cgroup */
+
+/* the sub path for dir: a plain PATH applies everywhere; CTRL:PATH to the
+ * v1 hierarchy that has CTRL, and to the one hierarchy of a unified host.
+ * NULL: dir stays the container's cgroup. */
+static int sub_path_for(const struct berth_cgroup *cg, const struct cgroup_dir *d, const struct cgroup_sub_spec *s,
+                        size_t n, const char **out, berth_error_t *err)
+{
+  *out = NULL;
+  for (size_t i = 0; i < n; i++)
+    {
+      bool applies = s[i].controller == NULL || cg->mode == CGROUP_MODE_UNIFIED
+                     || (!d->v2 && cgroup_controllers_have(d->controllers, s[i].controller));
+      if (!applies)
+        continue;
+      if (*out && !str_eq(*out, s[i].path))
+        return berth_fail(err, EINVAL, "--cgroup: %s gets two sub-cgroups (\"%s\" and \"%s\")", d->mount_point,
+                          *out + (**out == '/'), s[i].path + (s[i].path[0] == '/'));
+      *out = s[i].path;
+    }
+  return 0;
+}
+
+static int check_controllers_known(const struct berth_cgroup *cg, const struct cgroup_sub_spec *s, size_t n,
+                                   berth_error_t *err)
+{
+  if (cg->mode == CGROUP_MODE_UNIFIED)
+    return 0; /* one hierarchy: the controllers make no difference */
+  for (size_t i = 0; i < n; i++)
+    if (s[i].controller && cgroup_v1_dir_for(cg, s[i].controller) == NULL)
+      return berth_fail(err, ENOENT, "--cgroup %s:%s: no cgroup v1 hierarchy has the controller %s",
+                        s[i].controller, s[i].path + (s[i].path[0] == '/'), s[i].controller);
+  return 0;
+}
+
+/* The sub-cgroup must be a directory below the container's cgroup: no
+ * symlink, no other mount on the way ("..": refused by the parser). */
+static int open_sub_dir(const struct cgroup_dir *d, const char *sub, berth_error_t *err)
+{
+  _cleanup_close_ int base = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (base < 0)
+    return berth_fail_sys(err, "open %s", d->path);
+  struct open_how how = {
+    .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+  };
+  int fd = (int) syscall(SYS_openat2, base, sub, &how, sizeof how);
+  if (fd < 0 && errno == ENOENT)
+    return berth_fail(err, ENOENT, "--cgroup: the sub-cgroup %s/%s does not exist (make it first)", d->path, sub);
+  if (fd < 0)
+    return berth_fail_sys(err, "--cgroup: open the sub-cgroup %s/%s", d->path, sub);
+  return fd;
+}
+
+int cgroup_open_sub(const struct berth_cgroup *cg, char *const *specs, struct berth_cgroup **out,
+                    berth_error_t *err)
+{
+  struct cgroup_sub_spec *s = NULL;
+  size_t n = 0;
+  if (cgroup_parse_sub_specs(specs, &s, &n, err) < 0)
+    return -1;
+  _cleanup_cgroup_ struct berth_cgroup *sub = cgroup_new(cg->path);
+  int r = check_controllers_known(cg, s, n, err);
+  for (size_t i = 0; r == 0 && i < sub->n_dirs; i++)
+    {
+      struct cgroup_dir *d = &sub->dirs[i];
+      const char *rel = NULL;
+      r = sub_path_for(sub, d, s, n, &rel, err);
+      if (r < 0 || rel == NULL || rel[0] == '\0')
+        continue;
+      int fd = open_sub_dir(d, rel + 1, err);
+      if (fd < 0)
+        {
+          r = -1;
+          break;
+        }
+      char *p = xasprintf("%s%s", d->path, rel);
+      free(d->path);
+      d->path = p;
+      if (d->v2 && sub->mode == CGROUP_MODE_UNIFIED)
+        sub->clone_fd = fd;
+      else
+        close(fd);
+      if (!d->v2 && cgroup_controllers_have(d->controllers, "cpuset"))
+        r = cgroup_v1_fill_cpuset(d, err);
+    }
+  cgroup_sub_specs_free(s, n);
+  if (r < 0)
+    return -1;
+  *out = steal_pointer(&sub);
+  return 0;
 }

@@ -35,13 +35,25 @@ struct berth_cgroup; /* opaque */
 /* Create the cgroup (parents as needed; v2: controllers enabled in each
  * parent's subtree_control; v1: in every mounted hierarchy plus
  * name=systemd). An existing cgroup is reused only if it has no
- * processes. */
+ * processes. A frozen one (or one under a frozen parent) is refused:
+ * cgroup_check_not_frozen. */
 int cgroup_create(const char *path, struct berth_cgroup **out, berth_error_t *err);
 
 /* Open an existing container's cgroup (for kill --all, delete, pause...).
  * Touches nothing: a cgroup that is already gone opens fine, lists no
  * pids and destroys as a no-op. */
 int cgroup_open(const char *path, struct berth_cgroup **out, berth_error_t *err);
+
+/* exec --cgroup: a handle on sub-cgroups of cg's (existing ones: nothing
+ * is made), for cgroup_clone_fd and cgroup_enter. Each spec is "PATH"
+ * (every hierarchy; then the only spec) or "CTRL[,CTRL...]:PATH" (the v1
+ * hierarchies of those controllers; on a unified host the one hierarchy).
+ * PATH is relative to cg ("/" too, as with runc); "..", symlinks and other
+ * mounts on the way are refused, so the process cannot leave the
+ * container's cgroup. An empty v1 cpuset sub-cgroup gets the container's
+ * cpus and mems. Hierarchies no spec names stay cg's. */
+int cgroup_open_sub(const struct berth_cgroup *cg, char *const *specs, struct berth_cgroup **out,
+                    berth_error_t *err);
 
 /* The v2 directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the
  * container cannot be born in it (v1/hybrid); then cgroup_enter(). The fd
@@ -94,6 +106,14 @@ int cgroup_apply_resources_with(struct berth_cgroup *cg, const struct spec_resou
                                 const struct cgroup_apply_options *o, berth_error_t *err);
 
 bool cgroup_is_frozen(struct berth_cgroup *cg);
+
+/* Fail with "cgroup PATH is frozen ..." (EBUSY) when the cgroup is frozen
+ * or freezing in any hierarchy, by itself or by an ancestor (v1
+ * freezer.state; v2 cgroup.events and the cgroup.freeze of it and its
+ * ancestors): a process put there would stop before doing anything.
+ * cgroup_create checks this; callers waiting on a process in the cgroup
+ * call it when the process does not answer. */
+int cgroup_check_not_frozen(struct berth_cgroup *cg, berth_error_t *err);
 
 /* The systemd cgroup manager (--systemd-cgroup, --cgroup-manager systemd)
  * is not there yet: always fails, saying whether systemd runs on this

@@ -69,6 +69,21 @@ bool cgroup_controllers_have(char *const *controllers, const char *controller);
 /* controller in a cgroup.controllers text ("cpu io memory\n") */
 bool cgroup_controllers_text_has(const char *text, const char *controller);
 
+/* exec --cgroup: one controller's sub-cgroup (controller NULL: every
+ * hierarchy), path relative to the container's cgroup, normalised: "" (the
+ * container's cgroup itself) or "/a/b". */
+struct cgroup_sub_spec
+{
+  char *controller;
+  char *path;
+};
+
+/* Pure: "PATH" (alone) or "CTRL[,CTRL...]:PATH" arguments -> one entry per
+ * controller. A leading "/" is the container's cgroup, as with runc; ".."
+ * is refused, a controller may be named once. */
+int cgroup_parse_sub_specs(char *const *specs, struct cgroup_sub_spec **out, size_t *n, berth_error_t *err);
+void cgroup_sub_specs_free(struct cgroup_sub_spec *s, size_t n);
+
 /* The container's directory in one hierarchy. */
 struct cgroup_dir
 {
@@ -100,9 +115,6 @@ struct cgroup_level_hooks
   /* called for every level from the mount point down to the leaf's parent,
    * before its child is made or entered (v2: enable controllers) */
   int (*before_child)(const char *parent, berth_error_t *err);
-  /* called for each level this create made, right after its mkdir (v1:
-   * fill an empty cpuset from the parent) */
-  int (*after_new)(const char *parent, const char *child, berth_error_t *err);
 };
 
 /* mkdir every missing level of cg_path under dir->mount_point, counting
@@ -133,6 +145,9 @@ void cgroup_v1_rt_release(const struct cgroup_dir *d, const char *cg_path);
  * cpu.rt_runtime_us R per cpu.rt_period_us P for all its children)" */
 void cgroup_v1_rt_explain(berth_error_t *err, const char *dir);
 int cgroup_v1_create_dir(struct cgroup_dir *dir, const char *cg_path, berth_error_t *err);
+/* give an empty v1 cpuset (and its empty ancestors) cpus and mems from the
+ * nearest ancestor that has them */
+int cgroup_v1_fill_cpuset(const struct cgroup_dir *dir, berth_error_t *err);
 int cgroup_v1_kill_all(struct berth_cgroup *cg, int sig, berth_error_t *err);
 bool cgroup_v1_is_frozen(const struct berth_cgroup *cg);
 /* resources_v1.c */

@@ -284,3 +284,83 @@ int cgroup_mode_from_mounts(const struct cgroup_mounts *m, enum cgroup_mode *out
     *out = CGROUP_MODE_LEGACY;
   return 0;
 }
+
+/* ------------------------------------------------------------ exec --cgroup */
+
+void cgroup_sub_specs_free(struct cgroup_sub_spec *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      free(s[i].controller);
+      free(s[i].path);
+    }
+  free(s);
+}
+
+static bool sub_specs_name(const struct cgroup_sub_spec *s, size_t n, const char *controller)
+{
+  for (size_t i = 0; i < n; i++)
+    if (s[i].controller ? controller && str_eq(s[i].controller, controller) : controller == NULL)
+      return true;
+  return false;
+}
+
+static void sub_specs_add(struct cgroup_sub_spec **s, size_t *n, const char *controller, size_t len,
+                          const char *path)
+{
+  *s = xreallocarray(*s, *n + 1, sizeof **s);
+  (*s)[(*n)++] = (struct cgroup_sub_spec) {
+    .controller = controller ? xstrndup(controller, len) : NULL, .path = xstrdup(path)
+  };
+}
+
+/* one "[CTRL[,CTRL...]:]PATH" */
+static int parse_sub_spec(const char *spec, struct cgroup_sub_spec **s, size_t *n, berth_error_t *err)
+{
+  const char *colon = strchr(spec, ':');
+  const char *p = colon ? colon + 1 : spec;
+  _cleanup_free_ char *path = xstrdup("");
+  if (append_components(&path, p, "--cgroup", err) < 0)
+    return -1;
+  if (!colon)
+    {
+      if (sub_specs_name(*s, *n, NULL))
+        return berth_fail(err, EINVAL, "--cgroup \"%s\": a second PATH without controllers", spec);
+      sub_specs_add(s, n, NULL, 0, path);
+      return 0;
+    }
+  if (strchr(p, ':'))
+    return berth_fail(err, EINVAL, "--cgroup \"%s\": more than one \":\"", spec);
+  for (const char *c = spec; c <= colon;)
+    {
+      size_t len = strcspn(c, ",:");
+      if (len == 0)
+        return berth_fail(err, EINVAL, "--cgroup \"%s\": an empty controller name", spec);
+      _cleanup_free_ char *name = xstrndup(c, len);
+      if (sub_specs_name(*s, *n, name))
+        return berth_fail(err, EINVAL, "--cgroup \"%s\": controller %s is given twice", spec, name);
+      sub_specs_add(s, n, name, len, path);
+      c += len + 1;
+    }
+  return 0;
+}
+
+int cgroup_parse_sub_specs(char *const *specs, struct cgroup_sub_spec **out, size_t *n_out, berth_error_t *err)
+{
+  struct cgroup_sub_spec *s = NULL;
+  size_t n = 0;
+  for (size_t i = 0; specs && specs[i]; i++)
+    if (parse_sub_spec(specs[i], &s, &n, err) < 0)
+      {
+        cgroup_sub_specs_free(s, n);
+        return -1;
+      }
+  if (sub_specs_name(s, n, NULL) && n > 1)
+    {
+      cgroup_sub_specs_free(s, n);
+      return berth_fail(err, EINVAL, "--cgroup: a PATH without controllers must be the only --cgroup");
+    }
+  *out = s;
+  *n_out = n;
+  return 0;
+}

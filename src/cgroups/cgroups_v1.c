@@ -13,31 +13,53 @@
 #define FREEZE_WAIT_MS 1000
 
 /* A new v1 cpuset starts with empty cpus and mems, and the kernel refuses
- * to move a task into it (ENOSPC): give it its parent's. */
-static int fill_cpuset_from_parent(const char *parent, const char *child, berth_error_t *err)
+ * to move a task into it (ENOSPC). Parents made by someone else with a
+ * plain mkdir (kubelet's and engines' pod cgroups) are empty too, and a
+ * child may only have what its parent has: fill dir and every empty
+ * ancestor, top down, from the nearest ancestor that has the value. */
+static int fill_cpuset_file(const char *dir, const char *mount_point, const char *file, berth_error_t *err)
 {
+  _cleanup_free_ char *value = NULL;
+  if (cgroup_fs_read(dir, file, &value, err) < 0)
+    return -1;
+  value[strcspn(value, "\n")] = '\0';
+  if (value[0] != '\0')
+    return 0;
+  _cleanup_free_ char *parent = xstrdup(dir);
+  char *slash = strrchr(parent, '/');
+  if (slash == NULL || (size_t) (slash - parent) < strlen(mount_point))
+    return berth_fail(err, ENOSPC, "%s/%s is empty and no cgroup above it has %s to give it", dir, file, file);
+  *slash = '\0';
+  if (fill_cpuset_file(parent, mount_point, file, err) < 0)
+    return -1;
+  _cleanup_free_ char *from_parent = NULL;
+  if (cgroup_fs_read(parent, file, &from_parent, err) < 0)
+    return -1;
+  from_parent[strcspn(from_parent, "\n")] = '\0';
+  if (cgroup_fs_write(dir, file, from_parent, err) < 0)
+    return berth_wrap(err, "give %s the %s of %s", dir, file, parent);
+  return 0;
+}
+
+int cgroup_v1_fill_cpuset(const struct cgroup_dir *dir, berth_error_t *err)
+{
+  /* mems before cpus would do as well: each is checked on its own */
   static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
   for (size_t i = 0; i < ARRAY_SIZE(files); i++)
-    {
-      _cleanup_free_ char *value = NULL;
-      if (cgroup_fs_read(parent, files[i], &value, err) < 0)
-        return -1;
-      value[strcspn(value, "\n")] = '\0';
-      if (value[0] == '\0')
-        return berth_fail(err, ENOSPC, "%s/%s is empty: no cpus/mems to give %s", parent, files[i],
-                          child);
-      if (cgroup_fs_write(child, files[i], value, err) < 0)
-        return -1;
-    }
+    if (fill_cpuset_file(dir->path, dir->mount_point, files[i], err) < 0)
+      return -1;
   return 0;
 }
 
 int cgroup_v1_create_dir(struct cgroup_dir *dir, const char *cg_path, berth_error_t *err)
 {
-  static const struct cgroup_level_hooks cpuset_hooks = { .after_new = fill_cpuset_from_parent };
   static const struct cgroup_level_hooks no_hooks = { 0 };
-  bool cpuset = cgroup_controllers_have(dir->controllers, "cpuset");
-  return cgroup_fs_mkdir_levels(dir, cg_path, cpuset ? &cpuset_hooks : &no_hooks, err);
+  if (cgroup_fs_mkdir_levels(dir, cg_path, &no_hooks, err) < 0)
+    return -1;
+  /* also a reused leaf and the parents that were already there */
+  if (cgroup_controllers_have(dir->controllers, "cpuset"))
+    return cgroup_v1_fill_cpuset(dir, err);
+  return 0;
 }
 
 static void sleep_ms(long ms)

@@ -149,3 +149,68 @@ void cgroup_thaw_path(const char *path)
   cgroup_thaw_tree(cg);
   cgroup_free(cg);
 }
+
+/* ------------------------------------------------------------ frozen targets */
+
+/* The highest cgroup from dir up to mount_point whose own knob freezes it
+ * (v2 cgroup.freeze 1, v1 freezer.self_freezing 1): who froze it, for the
+ * error. NULL when none says so (then dir itself is named). */
+static char *freezing_ancestor(const char *dir, const char *mount_point, bool v2)
+{
+  const char *file = v2 ? "cgroup.freeze" : "freezer.self_freezing";
+  char *found = NULL;
+  _cleanup_free_ char *cur = xstrdup(dir);
+  size_t root_len = strlen(mount_point);
+  for (;;)
+    {
+      _cleanup_free_ char *v = NULL;
+      _cleanup_error_ berth_error_t e = NULL;
+      if (cgroup_fs_read(cur, file, &v, &e) == 0 && str_has_prefix(v, "1"))
+        {
+          free(found);
+          found = xstrdup(cur);
+        }
+      char *slash = strrchr(cur, '/');
+      if (slash == NULL || (size_t) (slash - cur) < root_len)
+        break;
+      *slash = '\0';
+    }
+  return found;
+}
+
+static int dir_check_not_frozen(const struct cgroup_dir *d, const char *cg_path, berth_error_t *err)
+{
+  if (d->v2)
+    {
+      /* cgroup.events "frozen 1" is the effective state, a frozen ancestor
+       * included: a cgroup made under a frozen parent is frozen at once,
+       * and an empty or stopped one as soon as it or an ancestor is */
+      if (!cgroup_v2_is_frozen(d))
+        return 0;
+      _cleanup_free_ char *by = freezing_ancestor(d->path, d->mount_point, true);
+      return berth_fail(err, EBUSY, "cgroup %s is frozen (%s/cgroup.freeze is 1): thaw it first", cg_path,
+                        by ? by : d->path);
+    }
+  if (!cgroup_controllers_have(d->controllers, "freezer"))
+    return 0;
+  /* v1 freezer.state is the effective state: FREEZING or FROZEN when the
+   * cgroup or an ancestor is frozen */
+  _cleanup_free_ char *state = NULL;
+  _cleanup_error_ berth_error_t e = NULL;
+  if (cgroup_fs_read(d->path, "freezer.state", &state, &e) < 0)
+    return 0; /* gone, or not there yet */
+  if (str_has_prefix(state, "THAWED"))
+    return 0;
+  state[strcspn(state, "\n")] = '\0';
+  _cleanup_free_ char *by = freezing_ancestor(d->path, d->mount_point, false);
+  return berth_fail(err, EBUSY, "cgroup %s is frozen (%s/freezer.state: %s%s%s): thaw it first", cg_path,
+                    d->path, state, by ? ", frozen by " : "", by ? by : "");
+}
+
+int cgroup_check_not_frozen(struct berth_cgroup *cg, berth_error_t *err)
+{
+  for (size_t i = 0; i < cg->n_dirs; i++)
+    if (dir_check_not_frozen(&cg->dirs[i], cg->path, err) < 0)
+      return -1;
+  return 0;
+}

@@ -9,9 +9,8 @@
 int cmd_exec(const struct global_opts *g, int argc, char **argv, berth_error_t *err)
 {
   struct exec_options o = {0};
-  struct cli_strv env = {0}, gids = {0}, caps = {0};
+  struct cli_strv env = {0}, gids = {0}, caps = {0}, cgroups = {0};
   long long preserve_fds = 0;
-  const char *sub_cgroup = NULL; /* runc's --cgroup is not supported */
   const struct cli_option opts[] = {
     {"process", 'p', CLI_STRING, &o.process_path, "FILE", "the process to run, as process.json"},
     {"tty", 't', CLI_BOOL, &o.tty, NULL, "allocate a pseudo-terminal"},
@@ -30,7 +29,8 @@ int cmd_exec(const struct global_opts *g, int argc, char **argv, berth_error_t *
     {"apparmor", 0, CLI_STRING, &o.apparmor, "PROFILE", "the AppArmor profile of the process"},
     {"process-label", 0, CLI_STRING, &o.process_label, "LABEL", "the SELinux label of the process"},
     {"ignore-paused", 0, CLI_BOOL, &o.ignore_paused, NULL, "allow exec in a paused container"},
-    {"cgroup", 0, CLI_STRING, &sub_cgroup, "PATH", "a sub-cgroup to run in (not supported)"},
+    {"cgroup", 0, CLI_STRV, &cgroups, "[CTRL[,CTRL]:]PATH",
+     "run in this existing sub-cgroup of the container's cgroup (repeatable per controller)"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
   static const struct cli_usage usage = {
@@ -48,16 +48,16 @@ int cmd_exec(const struct global_opts *g, int argc, char **argv, berth_error_t *
   _cleanup_free_ const char **env_v = env.v;
   _cleanup_free_ const char **gids_v = gids.v;
   _cleanup_free_ const char **caps_v = caps.v;
+  _cleanup_free_ const char **cgroups_v = cgroups.v;
   if (parsed <= 0)
     return parsed;
-  if (sub_cgroup)
-    return berth_fail(err, EOPNOTSUPP, "--cgroup is not supported");
   if (preserve_fds < 0 || preserve_fds > 65536)
     return berth_fail(err, 0, "invalid --preserve-fds %lld", preserve_fds);
   o.preserve_fds = (int) preserve_fds;
   o.env = env.v;
   o.additional_gids = gids.v;
   o.caps = caps.v;
+  o.sub_cgroups = cgroups.v;
   o.args = pos + 1;
   return exec_run(g, pos[0], &o, err);
 }

@@ -2,6 +2,7 @@
  * ids only (-q) or a JSON array (--format json; `[]` when there are none,
  * where runc prints `null`). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,17 +35,28 @@ static void container_closep(struct container **c)
   container_close(*c);
 }
 
-/* runc shows the owner of the container's state directory */
+/* runc shows the owner of the container's state directory. The last uid's
+ * name is kept: with many containers there is usually one owner, and a
+ * passwd lookup per container was a third of `list`'s syscalls. */
 static char *dir_owner(struct container *c)
 {
+  static uid_t cached_uid = (uid_t) -1;
+  static char *cached_name;
   struct stat st;
   if (fstat(c->dir_fd, &st) < 0)
     return xstrdup("");
-  struct passwd pw, *res = NULL;
-  char buf[4096];
-  if (getpwuid_r(st.st_uid, &pw, buf, sizeof buf, &res) == 0 && res)
-    return xstrdup(res->pw_name);
-  return xasprintf("#%u", (unsigned) st.st_uid);
+  if (cached_name == NULL || cached_uid != st.st_uid)
+    {
+      struct passwd pw, *res = NULL;
+      char buf[4096];
+      free(cached_name);
+      if (getpwuid_r(st.st_uid, &pw, buf, sizeof buf, &res) == 0 && res)
+        cached_name = xstrdup(res->pw_name);
+      else
+        cached_name = xasprintf("#%u", (unsigned) st.st_uid);
+      cached_uid = st.st_uid;
+    }
+  return xstrdup(cached_name);
 }
 
 /* A container directory without a readable state.json is listed too, as
@@ -68,12 +80,12 @@ static struct spec_state *unreadable_entry(struct container *c, const berth_erro
 /* One container's record with its live status; NULL when it vanished or
  * its directory cannot be opened (then a warning, the rest is still
  * listed). */
-static struct spec_state *load_one(const char *root, const char *id)
+static struct spec_state *load_one(int root_fd, const char *root, const char *id)
 {
   _cleanup_error_ berth_error_t err = NULL;
   _cleanup_(container_closep) struct container *c = NULL;
   struct spec_state *s = NULL;
-  if (container_open_unlocked(root, id, &c, &err) < 0)
+  if (container_open_unlocked_in(root_fd, root, id, &c, &err) < 0)
     {
       if (err->errnum != ENOENT)
         berth_log_warning("list: skipping %s: %s", id, berth_error_msg(err));
@@ -98,12 +110,29 @@ static int load_all(const char *root, struct listed *out, berth_error_t *err)
     return -1;
   out->v = xcalloc(n + 1, sizeof *out->v);
   out->n = 0;
+  if (n == 0)
+    return 0;
+  _cleanup_close_ int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return errno == ENOENT ? 0 : berth_fail_sys(err, "open state root %s", root);
   for (size_t i = 0; i < n; i++)
     {
-      struct spec_state *s = load_one(root, ids[i]);
+      struct spec_state *s = load_one(root_fd, root, ids[i]);
       if (s)
         out->v[out->n++] = s;
     }
+  return 0;
+}
+
+/* -q needs no state: every container directory is listed, whatever its state */
+static int print_ids(const char *root, berth_error_t *err)
+{
+  _cleanup_strv_ char **ids = NULL;
+  size_t n = 0;
+  if (state_list_ids(root, &ids, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    printf("%s\n", ids[i]);
   return 0;
 }
 
@@ -185,15 +214,11 @@ int cmd_list(const struct global_opts *g, int argc, char **argv, berth_error_t *
   if (!str_eq(format, "table") && !str_eq(format, "json"))
     return berth_fail(err, 0, "invalid --format \"%s\": expected table or json", format);
 
+  if (quiet)
+    return print_ids(g->root, err);
   _cleanup_(listed_free) struct listed l = {0};
   if (load_all(g->root, &l, err) < 0)
     return -1;
-  if (quiet)
-    {
-      for (size_t i = 0; i < l.n; i++)
-        printf("%s\n", l.v[i]->id);
-      return 0;
-    }
   if (str_eq(format, "json"))
     return print_json(&l, err);
   print_table(&l);

@@ -203,6 +203,18 @@ static int apply(struct berth_cgroup *cg, struct spec_resources *r, bool with_de
   return ret;
 }
 
+/* --memory -1 without a swap value removes the memory+swap limit too, as
+ * runc does: a stored swap limit alone would keep memory limited on v1
+ * (memory.memsw.limit_in_bytes may not be below memory.limit_in_bytes). */
+static void unlimit_swap_with_memory(struct spec_resources *current, const struct spec_resources *update)
+{
+  const struct spec_memory *u = update->memory;
+  if (!u || !u->limit.set || u->limit.value != -1 || u->swap.set || !current->memory)
+    return;
+  current->memory->swap.set = true;
+  current->memory->swap.value = -1;
+}
+
 static int store(struct container *c, const struct spec_resources *r, berth_error_t *err)
 {
   _cleanup_free_ char *json = NULL;
@@ -237,6 +249,7 @@ static int update_container(const struct cg_target *t, const struct update_flags
   if (load_current(t->c, &current, err) < 0)
     return -1;
   spec_resources_merge(current, update);
+  unlimit_swap_with_memory(current, update);
   if (apply(t->cg, current, with_devices, err) < 0)
     return -1;
   return store(t->c, current, err);

@@ -620,6 +620,27 @@ static void teardown_network(struct lifecycle *l)
     berth_log_warning("network: %s", berth_error_msg(e));
 }
 
+/* how long the init may stay silent before we look at its cgroup's freezer */
+#define INIT_SILENCE_CHECK_MS 1000
+
+/* Wait until the init says something. Someone may freeze its cgroup after
+ * cgroup_create checked it: then it never will, so a silent init makes us
+ * look at the freezer instead of waiting forever. */
+static int wait_init_message(struct lifecycle *l, int sync_fd, berth_error_t *err)
+{
+  for (;;)
+    {
+      struct pollfd p = {.fd = sync_fd, .events = POLLIN};
+      int n = poll(&p, 1, INIT_SILENCE_CHECK_MS);
+      if (n > 0)
+        return 0;
+      if (n < 0 && errno != EINTR)
+        return berth_fail_sys(err, "wait for the container init");
+      if (n == 0 && l->cg && cgroup_check_not_frozen(l->cg, err) < 0)
+        return berth_wrap(err, "container init");
+    }
+}
+
 /* Talk to the init until it is READY (or fails). */
 static int drive_init(struct lifecycle *l, int sync_fd, bool in_cgroup, berth_error_t *err)
 {
@@ -639,6 +660,8 @@ static int drive_init(struct lifecycle *l, int sync_fd, bool in_cgroup, berth_er
     {
       struct sync_msg m;
       _cleanup_free_ char *text = NULL;
+      if (wait_init_message(l, sync_fd, err) < 0)
+        return -1;
       if (sync_recv(sync_fd, &m, &text, err) < 0)
         {
           int status;
@@ -942,6 +965,22 @@ static int write_pid_file(const char *path, pid_t pid, berth_error_t *err)
   return 0;
 }
 
+#define CREATE_ROLLBACK_REAP_MS 5000
+
+/* Reap the child pid, waiting at most timeout_ms; false if it is still there. */
+static bool reap_within(pid_t pid, int timeout_ms)
+{
+  for (int waited = 0;; waited++)
+    {
+      pid_t r = waitpid(pid, NULL, WNOHANG);
+      if (r == pid || (r < 0 && errno == ECHILD))
+        return true;
+      if (waited >= timeout_ms)
+        return false;
+      usleep(1000);
+    }
+}
+
 /* Undo a failed create: the init, the cgroup, the state dir. */
 static void create_rollback(struct lifecycle *l)
 {
@@ -949,8 +988,13 @@ static void create_rollback(struct lifecycle *l)
   if (l->pid > 0)
     {
       send_signal(l->pidfd, l->pid, SIGKILL);
-      while (waitpid(l->pid, NULL, 0) < 0 && errno == EINTR)
-        ;
+      /* a frozen init (its cgroup frozen during create) acts on SIGKILL
+       * only once thawed; one frozen by a parent cgroup stays until that
+       * is thawed: do not wait for it forever */
+      if (l->cg)
+        cgroup_thaw_tree(l->cg);
+      if (!reap_within(l->pid, CREATE_ROLLBACK_REAP_MS))
+        berth_log_warning("the killed container init %d does not exit (frozen by a parent cgroup?)", (int) l->pid);
       l->pid = 0;
     }
   if (l->cg && cgroup_destroy(l->cg, &e) < 0)

@@ -470,6 +470,22 @@ static int load_process(struct exec_run *r, const struct exec_options *o, berth_
   return exec_process_from_options(&r->l->config->process, o, &r->process, err);
 }
 
+/* --cgroup: the process is born in (or moved to) sub-cgroups of the
+ * container's instead */
+static int enter_sub_cgroup(struct exec_run *r, const struct exec_options *o, berth_error_t *err)
+{
+  if (!o->sub_cgroups || !o->sub_cgroups[0])
+    return 0;
+  if (!r->l->cg)
+    return berth_fail(err, EINVAL, "--cgroup: the container has no cgroup of its own");
+  struct berth_cgroup *sub = NULL;
+  if (cgroup_open_sub(r->l->cg, (char *const *) o->sub_cgroups, &sub, err) < 0)
+    return -1;
+  cgroup_free(r->l->cg);
+  r->l->cg = sub;
+  return 0;
+}
+
 static int open_container(struct exec_run *r, const struct global_opts *g, const char *id,
                           const struct exec_options *o, berth_error_t *err)
 {
@@ -493,7 +509,7 @@ static int open_container(struct exec_run *r, const struct global_opts *g, const
     return -1;
   if (r->l->state->cgroup_path && cgroup_open(r->l->state->cgroup_path, &r->l->cg, err) < 0)
     return berth_wrap(err, "open the container's cgroup");
-  return 0;
+  return enter_sub_cgroup(r, o, err);
 }
 
 static int setup_channels(struct exec_run *r, const struct exec_options *o, berth_error_t *err)

@@ -32,6 +32,7 @@ struct exec_options
   const char *const *env;      /* NULL-terminated "K=V", may be NULL */
   const char *const *additional_gids; /* decimal strings, may be NULL */
   const char *const *caps;     /* capability names, may be NULL */
+  const char *const *sub_cgroups; /* --cgroup "[CTRL[,CTRL]:]PATH", may be NULL */
   char *const *args;           /* the command, NULL-terminated, may be NULL */
   int preserve_fds;
 };

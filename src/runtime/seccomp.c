@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -441,6 +442,165 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **insns, size_t *n
   return 0;
 }
 
+/* ------------------------------------------------------------ ENOSYS for syscalls the profile does not know
+ *
+ * A profile denies what it does not name with its default errno (EPERM,
+ * say). For a syscall newer than the profile that is wrong: glibc tries
+ * clone3, faccessat2, openat2... first and falls back to the old call only
+ * on ENOSYS, so the program fails where the kernel without the new call
+ * would have worked. The profile cannot know syscalls newer than itself;
+ * the newest syscall it names (per architecture) tells how new it is. So,
+ * with an errno default action:
+ *  - a syscall numbered above every syscall the profile names for that
+ *    architecture gets ENOSYS: a stub in front of libseccomp's program
+ *    (libseccomp rules cannot compare syscall numbers);
+ *  - clone3 and faccessat2 get ENOSYS when no rule names them, even below
+ *    that number: profiles that name newer syscalls but leave these out
+ *    exist, clone3's argument (a pointer) cannot be filtered anyway, and
+ *    glibc's threads and posix_spawn fail on anything else.
+ * Both only turn one denial into another: nothing is allowed that the
+ * profile denies, and a syscall some rule names keeps that rule's action. */
+
+static const char *const enosys_when_unnamed[] = {"clone3", "faccessat2"};
+
+static bool plan_names(const struct seccomp_plan *plan, int nr)
+{
+  for (size_t i = 0; i < plan->n_rules; i++)
+    if (plan->rules[i].nr == nr)
+      return true;
+  return false;
+}
+
+static bool default_is_errno(const struct seccomp_plan *plan)
+{
+  return (plan->default_action & 0xffff0000U) == SCMP_ACT_ERRNO(0);
+}
+
+static int add_enosys_rules(scmp_filter_ctx ctx, const struct seccomp_plan *plan, berth_error_t *err)
+{
+  if (!default_is_errno(plan) || plan->default_action == SCMP_ACT_ERRNO(ENOSYS))
+    return 0;
+  for (size_t i = 0; i < ARRAY_SIZE(enosys_when_unnamed); i++)
+    {
+      int nr = seccomp_syscall_resolve_name(enosys_when_unnamed[i]);
+      if (nr == __NR_SCMP_ERROR || plan_names(plan, nr))
+        continue;
+      int ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+      if (ret < 0)
+        return berth_fail(err, -ret, "seccomp: add the ENOSYS rule for %s", enosys_when_unnamed[i]);
+    }
+  return 0;
+}
+
+/* the highest syscall number the profile names for arch, -1 for none */
+static int newest_named(const struct seccomp_plan *plan, uint32_t arch)
+{
+  int max = -1;
+  for (size_t i = 0; i < plan->n_rules; i++)
+    {
+      int nr = seccomp_syscall_resolve_name_arch(arch, plan->rules[i].name);
+      if (nr > max)
+        max = nr;
+    }
+  return max;
+}
+
+#define X32_SYSCALL_BIT 0x40000000U
+
+struct stub_arch
+{
+  uint32_t arch;
+  uint32_t newest;
+};
+
+/* the architectures the filter serves and the newest syscall the profile
+ * names for each; x32 shares x86_64's audit arch and is left alone */
+static size_t stub_archs(const struct seccomp_plan *plan, struct stub_arch *out)
+{
+  size_t n = 0;
+  for (size_t i = 0; i <= plan->n_archs; i++)
+    {
+      uint32_t arch = i == 0 ? seccomp_arch_native() : plan->archs[i - 1];
+      bool seen = arch == SCMP_ARCH_X32;
+      for (size_t j = 0; j < n && !seen; j++)
+        seen = out[j].arch == arch;
+      int newest = seen ? -1 : newest_named(plan, arch);
+      if (newest >= 0)
+        out[n++] = (struct stub_arch) {.arch = arch, .newest = (uint32_t) newest};
+    }
+  return n;
+}
+
+static struct sock_filter stmt(uint16_t code, uint32_t k)
+{
+  return (struct sock_filter) {.code = code, .k = k};
+}
+
+static struct sock_filter jump(uint16_t code, uint32_t k, size_t from, size_t to_true, size_t to_false)
+{
+  return (struct sock_filter) {.code = code, .jt = (uint8_t) (to_true - from - 1),
+                               .jf = (uint8_t) (to_false - from - 1), .k = k};
+}
+
+/* Prepend to *insns:
+ *     ld arch
+ *   per architecture A with newest syscall N:
+ *     jeq A ? next : <next architecture>
+ *     ld nr
+ *     (x86_64: jset X32_SYSCALL_BIT ? done : next)
+ *     jgt N ? enosys : done
+ *     ja done                       (no architecture matched)
+ *   enosys: ret ERRNO(ENOSYS)
+ *   done:   ld #0                   (A as the kernel starts a filter)
+ *     libseccomp's program, unchanged (its jumps are relative) */
+static int prepend_enosys_stub(const struct seccomp_plan *plan, struct sock_filter **insns, size_t *n_insns,
+                               berth_error_t *err)
+{
+  if (!default_is_errno(plan) || plan->default_action == SCMP_ACT_ERRNO(ENOSYS))
+    return 0;
+  struct stub_arch archs[ARRAY_SIZE(arch_names) + 1];
+  size_t n_archs = stub_archs(plan, archs);
+  if (n_archs == 0)
+    return 0;
+  size_t block_len[ARRAY_SIZE(archs)], stub_len = 1;
+  for (size_t i = 0; i < n_archs; i++)
+    {
+      block_len[i] = archs[i].arch == SCMP_ARCH_X86_64 ? 4 : 3;
+      stub_len += block_len[i];
+    }
+  size_t enosys = stub_len + 1, done = enosys + 1;
+  stub_len = done + 1;
+  if (stub_len + *n_insns > BPF_MAXINSNS)
+    return berth_fail(err, E2BIG, FIELD ": the filter needs %zu BPF instructions, the kernel takes at most %d",
+                      stub_len + *n_insns, BPF_MAXINSNS);
+  struct sock_filter *out = xcalloc(stub_len + *n_insns, sizeof *out);
+  size_t pc = 0;
+  out[pc++] = stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+  for (size_t i = 0; i < n_archs; i++)
+    {
+      size_t next_block = pc + block_len[i];
+      out[pc] = jump(BPF_JMP | BPF_JEQ | BPF_K, archs[i].arch, pc, pc + 1, next_block);
+      pc++;
+      out[pc++] = stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+      if (archs[i].arch == SCMP_ARCH_X86_64)
+        {
+          out[pc] = jump(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, pc, done, pc + 1);
+          pc++;
+        }
+      out[pc] = jump(BPF_JMP | BPF_JGT | BPF_K, archs[i].newest, pc, enosys, done);
+      pc++;
+    }
+  out[pc] = stmt(BPF_JMP | BPF_JA, (uint32_t) (done - pc - 1));
+  pc++;
+  out[pc++] = stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
+  out[pc++] = stmt(BPF_LD | BPF_IMM, 0);
+  memcpy(out + pc, *insns, *n_insns * sizeof *out);
+  free(*insns);
+  *insns = out;
+  *n_insns += stub_len;
+  return 0;
+}
+
 int seccomp_plan_compile(const struct seccomp_plan *plan, struct sock_filter **insns, size_t *n_insns,
                          berth_error_t *err)
 {
@@ -453,9 +613,11 @@ int seccomp_plan_compile(const struct seccomp_plan *plan, struct sock_filter **i
       if (ret < 0 && ret != -EEXIST)
         return berth_fail(err, -ret, FIELD ".architectures[%zu]: add the architecture", i);
     }
-  if (add_rules(ctx, plan, err) < 0)
+  if (add_rules(ctx, plan, err) < 0 || add_enosys_rules(ctx, plan, err) < 0)
     return -1;
-  return export_bpf(ctx, insns, n_insns, err);
+  if (export_bpf(ctx, insns, n_insns, err) < 0)
+    return -1;
+  return prepend_enosys_stub(plan, insns, n_insns, err);
 }
 
 /* ------------------------------------------------------------ the program */

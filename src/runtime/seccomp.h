@@ -62,6 +62,11 @@
  * NOTIFY: it only means something with a listener). A flag the running
  * kernel lacks fails seccomp_prepare().
  *
+ * With an SCMP_ACT_ERRNO defaultAction, syscalls the profile does not know
+ * fail with ENOSYS instead (so glibc falls back to older calls): those
+ * numbered above every syscall the profile names, and clone3/faccessat2
+ * when unnamed; the why and how are in seccomp.c.
+ *
  * Unknown syscall names are skipped with a warning in the log (as runc);
  * unknown action, operator, architecture or flag names, errnoRet on an
  * action without one, and arg indexes above 5 are errors such as

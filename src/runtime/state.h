@@ -65,6 +65,11 @@ int container_open(const char *root, const char *id, bool exclusive, struct cont
  * lock cannot deadlock. Missing: as container_open(). */
 int container_open_unlocked(const char *root, const char *id, struct container **out, berth_error_t *err);
 
+/* The same below an already open root (root_fd stays the caller's, c->root_fd
+ * is -1): `list` opens the root once for all its containers. */
+int container_open_unlocked_in(int root_fd, const char *root, const char *id, struct container **out,
+                               berth_error_t *err);
+
 /* Remove the container's directory and everything in it, then free c. */
 int container_dir_remove(struct container *c, berth_error_t *err);
 void container_close(struct container *c);

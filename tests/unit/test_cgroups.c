@@ -205,8 +205,50 @@ static void test_controllers_text(void)
   ok(!cgroup_controllers_text_has("", "hugetlb"), "nothing listed");
 }
 
+static void test_sub_specs(void)
+{
+  _cleanup_error_ berth_error_t err = NULL;
+  struct cgroup_sub_spec *s = NULL;
+  size_t n = 0;
+
+  char *plain[] = {"/a//b/./c/", NULL};
+  ok(cgroup_parse_sub_specs(plain, &s, &n, &err) == 0 && n == 1 && s[0].controller == NULL
+         && str_eq(s[0].path, "/a/b/c"),
+     "a plain PATH: every hierarchy, normalised, a leading / is the container's cgroup");
+  cgroup_sub_specs_free(s, n);
+
+  char *ctrl[] = {"cpu,memory:x", "pids:/", NULL};
+  ok(cgroup_parse_sub_specs(ctrl, &s, &n, &err) == 0 && n == 3 && str_eq(s[0].controller, "cpu")
+         && str_eq(s[1].controller, "memory") && str_eq(s[1].path, "/x") && str_eq(s[2].controller, "pids")
+         && str_eq(s[2].path, ""),
+     "CTRL,CTRL:PATH: one entry per controller; \"/\" is the container's cgroup itself");
+  cgroup_sub_specs_free(s, n);
+
+  static const struct
+  {
+    const char *a, *b, *msg;
+  } bad[] = {
+    {"..", NULL, "\"..\" is not allowed"},
+    {"x/../../y", NULL, "\"..\" is not allowed"},
+    {"memory:../x", NULL, "\"..\" is not allowed"},
+    {":x", NULL, "an empty controller name"},
+    {"cpu,,memory:x", NULL, "an empty controller name"},
+    {"memory:a:b", NULL, "more than one"},
+    {"memory:a", "memory:b", "given twice"},
+    {"a", "b", "a second PATH"},
+    {"a", "memory:b", "must be the only --cgroup"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+    {
+      char *v[] = {(char *) bad[i].a, (char *) bad[i].b, NULL};
+      is_err(cgroup_parse_sub_specs(v, &s, &n, &err), err, bad[i].msg, "--cgroup %s %s refused", bad[i].a,
+             bad[i].b ? bad[i].b : "");
+    }
+}
+
 int main(void)
 {
+  test_sub_specs();
   test_controllers_text();
   test_resolve_path();
   test_hybrid();

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -67,6 +68,15 @@ int main(void)
        "read back");
     free(buf);
     buf = NULL;
+    /* replacing goes through RENAME_EXCHANGE: the new content, no temporary left */
+    ok(write_file_atomic_at(dfd, "f", "world!", 6, 0600, &err) == 0, "atomic replace");
+    ok(read_file_at(dfd, "f", 100, &buf, &len, &err) == 0 && len == 6 && strcmp(buf, "world!") == 0,
+       "replaced content read back");
+    free(buf);
+    buf = NULL;
+    struct stat st;
+    _cleanup_free_ char *tmp = xasprintf("f.tmp.%d", (int) getpid());
+    ok(fstatat(dfd, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT, "no temporary file left");
     int ret = read_file_at(dfd, "f", 3, &buf, &len, &err);
     is_err(ret, err, "more than 3 bytes", "read bound enforced");
     ret = read_file_at(dfd, "missing", 3, &buf, &len, &err);

@@ -555,6 +555,60 @@ static void test_enforced(void)
   seccomp_program_free(prog);
 }
 
+static int errno_of(long nr)
+{
+  return syscall(nr, 0, 0, 0) < 0 ? errno : 0;
+}
+
+/* 0 when the unknown syscalls get ENOSYS and the others their errno */
+static int enosys_errnos(void)
+{
+  if (errno_of(1000) != ENOSYS)
+    return 1;
+  if (errno_of(435 /* clone3 */) != ENOSYS)
+    return 2;
+  if (errno_of(438 /* pidfd_getfd, named: EACCES */) != EACCES)
+    return 3;
+  if (errno_of(SYS_sethostname) != EPERM)
+    return 4;
+  return 0;
+}
+
+static int enosys_probe(void)
+{
+  /* straight to exit_group: the sanitizers' _exit does more than the
+   * profile allows */
+  syscall(SYS_exit_group, enosys_errnos());
+  return 99;
+}
+
+static void test_enosys(void)
+{
+  const char *profile = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":["
+                        "{\"names\":[\"exit\",\"exit_group\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                        "{\"names\":[\"pidfd_getfd\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13}]}";
+  struct seccomp_program *prog = prepare(profile, &nnp_process);
+  int st = in_child(prog, enosys_probe);
+  ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+     "errno default: syscall(1000) and unnamed clone3 ENOSYS, named pidfd_getfd EACCES, older sethostname EPERM "
+     "(probe %d)", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  seccomp_program_free(prog);
+
+  /* the stub sits in front of libseccomp's program */
+  struct spec_config *c = config_with(profile);
+  struct seccomp_plan *plan = NULL;
+  _cleanup_error_ berth_error_t err = NULL;
+  ok(seccomp_plan_build(c->linux_->seccomp, false, &plan, &err) == 0, "plan for the stub");
+  struct sock_filter *insns = NULL;
+  size_t n = 0;
+  ok(plan && seccomp_plan_compile(plan, &insns, &n, &err) == 0 && n > 6
+         && insns[0].code == (BPF_LD | BPF_W | BPF_ABS) && insns[0].k == 4,
+     "the stub comes first and loads the architecture");
+  free(insns);
+  seccomp_plan_free(plan);
+  spec_config_free(c);
+}
+
 /* ------------------------------------------------------------ stage */
 
 static int run_stages(const struct spec_process *p)
@@ -810,6 +864,7 @@ int main(void)
   test_unknown_names_warn();
   test_errors();
   test_enforced();
+  test_enosys();
   test_stages();
   test_notify();
   test_podman_like();
