@@ -246,7 +246,9 @@ struct release
 static int remove_if_ours(struct store *s, const char *name, struct lease *l, void *data, berth_error_t *err)
 {
   struct release *rel = data;
-  if (l && lease_is_of(l, rel->root, rel->id))
+  /* a torn lease is a writer's that died (we hold the lock): a create
+   * killed right after it made the file; nobody else will remove it */
+  if (!l || lease_is_of(l, rel->root, rel->id))
     return remove_lease(s, name, err);
   return 0;
 }

@@ -7,7 +7,7 @@ int cmd_delete(const struct global_opts *g, int argc, char **argv, berth_error_t
 {
   bool force = false;
   const struct cli_option opts[] = {
-    {"force", 'f', CLI_BOOL, &force, NULL, "kill a running container first; a missing one is no error"},
+    {"force", 'f', CLI_BOOL, &force, NULL, "kill a running container first; a missing one is no error, one without a readable state is removed without it"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
   static const struct cli_usage usage = {

@@ -59,19 +59,40 @@ static char *dir_owner(struct container *c)
   return xstrdup(cached_name);
 }
 
+/* A container directory without a readable state.json is listed too, as
+ * "creating" (its creator is at work) or "unknown" (an interrupted create
+ * or delete: delete --force removes it), never hidden. */
+static struct spec_state *unreadable_entry(struct container *c, const berth_error_t state_err)
+{
+  const char *status = container_unreadable_status(c);
+  if (str_eq(status, "unknown") && state_err->errnum != ENOENT)
+    berth_log_warning("list: %s: %s", c->id, berth_error_msg(state_err));
+  struct spec_state *s = xcalloc(1, sizeof *s);
+  s->oci_version = xstrdup("");
+  s->id = xstrdup(c->id);
+  s->status = xstrdup(status);
+  s->bundle = xstrdup("");
+  s->created = xstrdup("");
+  s->owner = dir_owner(c);
+  return s;
+}
+
 /* One container's record with its live status; NULL when it vanished or
- * cannot be read (then a warning, the rest is still listed). */
+ * its directory cannot be opened (then a warning, the rest is still
+ * listed). */
 static struct spec_state *load_one(int root_fd, const char *root, const char *id)
 {
   _cleanup_error_ berth_error_t err = NULL;
   _cleanup_(container_closep) struct container *c = NULL;
   struct spec_state *s = NULL;
-  if (container_open_unlocked_in(root_fd, root, id, &c, &err) < 0 || container_state_read(c, &s, &err) < 0)
+  if (container_open_unlocked_in(root_fd, root, id, &c, &err) < 0)
     {
-      if (err && err->errnum != ENOENT)
+      if (err->errnum != ENOENT)
         berth_log_warning("list: skipping %s: %s", id, berth_error_msg(err));
       return NULL;
     }
+  if (container_state_read(c, &s, &err) < 0)
+    return unreadable_entry(c, err);
   container_state_refresh(c, s);
   if (s->owner == NULL || *s->owner == '\0')
     {

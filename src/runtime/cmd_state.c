@@ -24,8 +24,8 @@ int cmd_state(const struct global_opts *g, int argc, char **argv, berth_error_t 
   static const struct cli_usage usage = {
     "state", "ID",
     "Print the state of container ID as JSON: ociVersion, id, status (creating,\n"
-    "created, running, paused or stopped), pid, bundle, rootfs, created, owner and\n"
-    "annotations.",
+    "created, running, paused, stopped or unknown), pid, bundle, rootfs, created,\n"
+    "owner and annotations.",
     1, 1, "exactly one container ID", false,
   };
   _cleanup_free_ char **pos = NULL;
@@ -39,7 +39,7 @@ int cmd_state(const struct global_opts *g, int argc, char **argv, berth_error_t 
     return -1;
   _cleanup_(spec_state_freep) struct spec_state *s = NULL;
   if (container_state_read(c, &s, err) < 0)
-    return -1;
+    return container_state_unreadable(c, err);
   container_state_refresh(c, s);
   _cleanup_free_ char *json = NULL;
   size_t len = 0;

@@ -199,7 +199,7 @@ int lifecycle_open(const struct global_opts *g, const char *id, bool exclusive,
   if (container_open(g->root, id, exclusive, &l->c, err) < 0)
     return -1;
   if (container_state_read(l->c, &l->state, err) < 0)
-    return -1;
+    return container_state_unreadable(l->c, err);
   *status = container_status(l->c, l->state, container_cgroup_frozen);
   l->pid = l->state->pid;
   *out = steal_pointer(&l);
@@ -862,6 +862,9 @@ static int spawn_init(struct lifecycle *l, struct spawn *sp, berth_error_t *err)
   l->pid = pid;
   l->pidfd = pidfd;
   l->is_child = true;
+  l->state->init_start_time = process_start_time(pid);
+  if (container_init_record_write(l->c, pid, l->state->init_start_time, err) < 0)
+    return -1;
   /* the init's ends are its own now */
   int child_fds[] = {sp->args.sync_fd, sp->args.fifo_fd, sp->args.console_fd};
   close_fds(child_fds, ARRAY_SIZE(child_fds));
@@ -1108,7 +1111,6 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
   if (r == 0)
     {
       set_status(l->state, "created");
-      l->state->init_start_time = process_start_time(l->pid);
       r = container_state_write(l->c, l->state, err);
     }
   if (r == 0 && pid_file)
@@ -1175,10 +1177,13 @@ int lifecycle_start(struct lifecycle *l, berth_error_t *err)
   /* bound before the program runs: its first READY=1 finds a listener */
   if (notify_listen(l->c->dir_fd, &l->notify_fd, err) < 0)
     return -1;
-  if (release_init(l, err) < 0)
-    return -1;
+  /* saved before the program runs: a state store that is full fails the
+   * start of a container that stays created, never a started one. Until
+   * exec.fifo is gone the status shows "created" whatever the record says. */
   set_status(l->state, "running");
   if (container_state_write(l->c, l->state, err) < 0)
+    return -1;
+  if (release_init(l, err) < 0)
     return -1;
   if (l->config->hooks)
     run_hooks(l, &l->config->hooks->poststart, "poststart", "running", true, err);
@@ -1252,6 +1257,14 @@ int lifecycle_kill_id(const struct global_opts *g, const char *id, int sig, bool
   return 0;
 }
 
+static bool cgroup_has_processes(struct berth_cgroup *cg)
+{
+  _cleanup_free_ pid_t *pids = NULL;
+  size_t n = 0;
+  _cleanup_error_ berth_error_t e = NULL;
+  return cgroup_pids(cg, &pids, &n, &e) < 0 || n > 0;
+}
+
 int lifecycle_destroy(struct lifecycle *l, berth_error_t *err)
 {
   _cleanup_(lifecycle_freep) struct lifecycle *owned = l;
@@ -1279,7 +1292,7 @@ int lifecycle_destroy(struct lifecycle *l, berth_error_t *err)
     }
   if (l->cg && cgroup_destroy(l->cg, err) < 0)
     {
-      if (!l->cgroup_may_stay)
+      if (!l->cgroup_may_stay || cgroup_has_processes(l->cg))
         return berth_wrap(err, "remove the cgroup");
       berth_log_warning("the cgroup stays behind: %s", berth_error_msg(*err));
       berth_error_free(err);
@@ -1297,30 +1310,24 @@ int lifecycle_destroy(struct lifecycle *l, berth_error_t *err)
   return container_dir_remove(c, err);
 }
 
+/* A create that died after the clone left "creating" without a pid in
+ * state.json: the init is in the record made right after the clone. */
+static void adopt_init_record(struct lifecycle *l)
+{
+  pid_t pid;
+  uint64_t start_time;
+  if (l->pid > 0 || !container_init_record_read(l->c, &pid, &start_time))
+    return;
+  l->pid = l->state->pid = pid;
+  l->state->init_start_time = start_time;
+}
+
 int lifecycle_delete_id(const struct global_opts *g, const char *id, bool force, berth_error_t *err)
 {
   struct lifecycle *l = NULL;
   const char *status;
   if (lifecycle_open(g, id, true, &l, &status, err) < 0)
-    {
-      if (force && (*err)->errnum == ENOENT)
-        {
-          berth_error_free(err);
-          return 0;
-        }
-      /* a create that died before its first state.json: with --force the
-       * directory goes anyway */
-      struct container *c = NULL;
-      _cleanup_error_ berth_error_t e = NULL;
-      if (force && container_open(g->root, id, true, &c, &e) == 0)
-        {
-          if (container_dir_remove(c, &e) < 0)
-            return -1;
-          berth_error_free(err);
-          return 0;
-        }
-      return -1;
-    }
+    return force ? lifecycle_delete_without_state(g, id, err) : -1;
   if ((str_eq(status, "running") || str_eq(status, "paused")) && !force)
     {
       lifecycle_free(l);
@@ -1329,6 +1336,8 @@ int lifecycle_delete_id(const struct global_opts *g, const char *id, bool force,
     }
   if (str_eq(status, "stopped"))
     l->pid = 0;
+  if (str_eq(status, "unknown"))
+    adopt_init_record(l);
   l->cgroup_may_stay = force;
   return lifecycle_destroy(l, err);
 }

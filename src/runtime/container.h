@@ -85,6 +85,11 @@ void lifecycle_free(struct lifecycle *l);
 int lifecycle_start_id(const struct global_opts *g, const char *id, berth_error_t *err);
 int lifecycle_kill_id(const struct global_opts *g, const char *id, int sig, bool all, berth_error_t *err);
 int lifecycle_delete_id(const struct global_opts *g, const char *id, bool force, berth_error_t *err);
+/* delete --force when lifecycle_open failed with *err: no state.json, an
+ * unreadable one, no lock file (salvage.c). Kills the recorded init and
+ * the cgroup, removes the directory; fails, keeping the directory, when
+ * something of the container stays alive. No directory: 0. */
+int lifecycle_delete_without_state(const struct global_opts *g, const char *id, berth_error_t *err);
 
 /* ------------------------------------------------------------------ shared with exec (exec.c) */
 

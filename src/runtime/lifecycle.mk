@@ -11,7 +11,8 @@ libberth_a_SOURCES += \
 	src/runtime/cmd_start.c \
 	src/runtime/cmd_run.c \
 	src/runtime/cmd_kill.c \
-	src/runtime/cmd_delete.c
+	src/runtime/cmd_delete.c \
+	src/runtime/salvage.c
 
 check_PROGRAMS += tests/unit/test_lifecycle tests/helpers/recvtty
 tests_unit_test_lifecycle_SOURCES = tests/unit/test_lifecycle.c tests/unit/tap.h

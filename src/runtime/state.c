@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,11 @@
 #define STATE_FILE "state.json"
 #define LOCK_FILE "lock"
 #define EXEC_FIFO "exec.fifo"
-#define STATE_MAX_SIZE (4u << 20)
+#define INIT_RECORD "init"
+/* state.json holds config.json's annotations, and config.json may have
+ * 16 MiB: the reader's cap leaves room for them and the rest, and the
+ * writer refuses more, so that no command writes a state no other can read */
+#define STATE_MAX_SIZE (17u << 20)
 
 /* berth_fail() without the ": ENAME (...)" suffix, keeping errnum for
  * callers that test it (delete --force ignores ENOENT) */
@@ -277,7 +282,8 @@ int container_open_unlocked_in(int root_fd, const char *root, const char *id, st
 
 static int remove_tree_at(int parent_fd, const char *name, const char *label, berth_error_t *err);
 
-static int remove_dir_contents(int dir_fd, const char *label, berth_error_t *err)
+/* Everything in dir_fd but keep (NULL: everything). */
+static int remove_dir_contents_but(int dir_fd, const char *label, const char *keep, berth_error_t *err)
 {
   int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
@@ -292,7 +298,7 @@ static int remove_dir_contents(int dir_fd, const char *label, berth_error_t *err
   struct dirent *de;
   while ((errno = 0, de = readdir(d)) != NULL)
     {
-      if (str_eq(de->d_name, ".") || str_eq(de->d_name, ".."))
+      if (str_eq(de->d_name, ".") || str_eq(de->d_name, "..") || (keep && str_eq(de->d_name, keep)))
         continue;
       if (remove_tree_at(dirfd(d), de->d_name, label, err) < 0)
         return -1;
@@ -300,6 +306,11 @@ static int remove_dir_contents(int dir_fd, const char *label, berth_error_t *err
   if (errno != 0)
     return berth_fail_sys(err, "read directory %s", label);
   return 0;
+}
+
+static int remove_dir_contents(int dir_fd, const char *label, berth_error_t *err)
+{
+  return remove_dir_contents_but(dir_fd, label, NULL, err);
 }
 
 /* Remove name and, when it is a real directory, everything below it;
@@ -324,10 +335,16 @@ static int remove_tree_at(int parent_fd, const char *name, const char *label, be
 int container_dir_remove(struct container *c, berth_error_t *err)
 {
   _cleanup_container_ struct container *owned = c;
-  /* the lock file goes with the rest; we keep holding its flock until
-   * close, and waiters notice the directory is gone (dir_still_current) */
-  if (remove_dir_contents(c->dir_fd, c->dir, err) < 0)
+  /* state.json first and the lock file last: a removal that dies half-way
+   * leaves a directory that delete --force can still lock and recognise
+   * (no state). We keep holding the flock until close, and waiters notice
+   * the directory is gone (dir_still_current). */
+  if (remove_tree_at(c->dir_fd, STATE_FILE, c->dir, err) < 0)
     return -1;
+  if (remove_dir_contents_but(c->dir_fd, c->dir, LOCK_FILE, err) < 0)
+    return -1;
+  if (unlinkat(c->dir_fd, LOCK_FILE, 0) < 0 && errno != ENOENT)
+    return berth_fail_sys(err, "remove %s/%s", c->dir, LOCK_FILE);
   if (unlinkat(c->root_fd, c->id, AT_REMOVEDIR) < 0 && errno != ENOENT)
     return berth_fail_sys(err, "remove %s", c->dir);
   return 0;
@@ -339,6 +356,9 @@ int container_state_write(struct container *c, const struct spec_state *s, berth
   size_t len = 0;
   if (spec_state_emit(s, SPEC_STATE_PRIVATE, &json, &len, err) < 0)
     return berth_wrap(err, "container \"%s\": encode state", c->id);
+  if (len > STATE_MAX_SIZE)
+    return berth_fail(err, EFBIG, "container \"%s\": state of %zu bytes (annotations included) is more than %u bytes",
+                      c->id, len, STATE_MAX_SIZE);
   if (write_file_atomic_at(c->dir_fd, STATE_FILE, json, len, 0600, err) < 0)
     return berth_wrap(err, "container \"%s\": save state in %s", c->id, c->dir);
   return 0;
@@ -354,6 +374,72 @@ int container_state_read(struct container *c, struct spec_state **out, berth_err
   if (spec_state_parse(json, len, label, out, err) < 0)
     return berth_wrap(err, "container \"%s\"", c->id);
   return 0;
+}
+
+/* A symlink holds the record: made in one syscall, whole or not at all,
+ * and never followed (readlinkat only). */
+int container_init_record_write(struct container *c, pid_t pid, uint64_t start_time, berth_error_t *err)
+{
+  _cleanup_free_ char *text = xasprintf("%d:%llu", (int) pid, (unsigned long long) start_time);
+  if (symlinkat(text, c->dir_fd, INIT_RECORD) < 0)
+    return berth_fail_sys(err, "container \"%s\": record the init in %s/%s", c->id, c->dir, INIT_RECORD);
+  return 0;
+}
+
+bool container_init_record_read(struct container *c, pid_t *pid, uint64_t *start_time)
+{
+  char buf[64];
+  ssize_t n = readlinkat(c->dir_fd, INIT_RECORD, buf, sizeof buf - 1);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  char *colon = strchr(buf, ':');
+  if (!colon)
+    return false;
+  *colon = '\0';
+  long long p;
+  unsigned long long t;
+  if (parse_int64(buf, &p) < 0 || p <= 0 || p > INT32_MAX || parse_uint64(colon + 1, &t) < 0 || t == 0)
+    return false;
+  *pid = (pid_t) p;
+  *start_time = t;
+  return true;
+}
+
+bool container_dir_exists(const char *root, const char *id)
+{
+  _cleanup_error_ berth_error_t invalid = NULL;
+  if (id_check(id, &invalid) < 0)
+    return false;
+  _cleanup_free_ char *path = xasprintf("%s/%s", root, id);
+  struct stat st;
+  return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Whether another process holds the container's lock (a create or delete
+ * at work). We cannot tell while we hold it ourselves: then whoever
+ * held it before has finished or died. */
+static bool lock_held_by_other(struct container *c)
+{
+  if (c->lock_fd >= 0)
+    return false;
+  _cleanup_close_ int fd = openat(c->dir_fd, LOCK_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return false;
+  return flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+const char *container_unreadable_status(struct container *c)
+{
+  return lock_held_by_other(c) ? "creating" : "unknown";
+}
+
+int container_state_unreadable(struct container *c, berth_error_t *err)
+{
+  if (str_eq(container_unreadable_status(c), "creating"))
+    return berth_wrap(err, "being created or deleted (its lock is held), no state yet");
+  return berth_wrap(err, "no readable state (an interrupted create or delete, or a damaged state.json; "
+                         "`delete --force %s` removes it)", c->id);
 }
 
 /* /proc/PID/stat: "pid (comm) S ppid ...". comm may hold spaces and
@@ -424,7 +510,7 @@ static bool pid_is_our_init(const struct spec_state *s)
 const char *container_status(struct container *c, const struct spec_state *s, container_frozen_fn is_frozen)
 {
   if (str_eq(s->status, "creating"))
-    return "creating";
+    return container_unreadable_status(c); /* the creator may have died */
   if (!pid_is_our_init(s))
     return "stopped";
   struct stat st;

@@ -6,6 +6,8 @@
  *   exec.fifo    exists between create and start; `start` opens it to
  *                release the container's init
  *   lock         flock()ed while a command works on the container
+ *   init         symlink "PID:STARTTIME" made right after the clone, so that
+ *                delete --force finds the init when state.json cannot be read
  * Nothing is ever created outside the root: ids are validated first. */
 #ifndef BERTH_STATE_H
 #define BERTH_STATE_H
@@ -75,8 +77,27 @@ void container_close(struct container *c);
 int container_state_write(struct container *c, const struct spec_state *s, berth_error_t *err);
 int container_state_read(struct container *c, struct spec_state **out, berth_error_t *err);
 
+/* The init's pid and start time, recorded by create right after the
+ * clone, before state.json has them: delete --force finds the init with it
+ * when state.json cannot be read. */
+int container_init_record_write(struct container *c, pid_t pid, uint64_t start_time, berth_error_t *err);
+bool container_init_record_read(struct container *c, pid_t *pid, uint64_t *start_time);
+
+/* Whether root/id is a directory (a container, maybe without a lock file:
+ * a create or delete died before making it or after removing it). */
+bool container_dir_exists(const char *root, const char *id);
+
+/* The status of a container without a usable state.json: "creating" while
+ * another process holds its lock (a create at work), else "unknown" (an
+ * interrupted create or delete, a damaged state.json). */
+const char *container_unreadable_status(struct container *c);
+/* Wrap the error of a failed container_state_read with what it means:
+ * being created, or unreadable and removable with delete --force. */
+int container_state_unreadable(struct container *c, berth_error_t *err);
+
 /* Status from the record and the live system: "creating" while
- * state.json has status creating; "stopped" when the pid is gone or has a
+ * state.json has status creating and its creator holds the lock ("unknown"
+ * once it died); "stopped" when the pid is gone or has a
  * different start time; "created" while exec.fifo exists; "paused" when
  * is_frozen says so; else "running". Returns a static string. */
 typedef bool (*container_frozen_fn)(const struct spec_state *s);

@@ -325,6 +325,11 @@ static bool frozen_no(const struct spec_state *s)
   return false;
 }
 
+static int open_lock_again(struct container *c)
+{
+  return openat(c->dir_fd, "lock", O_RDWR | O_CLOEXEC);
+}
+
 static void test_status(void)
 {
   _cleanup_error_ berth_error_t err = NULL;
@@ -349,7 +354,14 @@ static void test_status(void)
   s.init_start_time--;
 
   strcpy(status, "creating");
-  is_str(container_status(c, &s, NULL), "creating", "record says creating: creating");
+  struct container *reader = NULL;
+  ok(container_open_unlocked(root, "st", &reader, &err) == 0, "open st without the lock");
+  is_str(container_status(reader, &s, NULL), "creating", "record says creating, another holds the lock: creating");
+  is_str(container_status(c, &s, NULL), "unknown", "record says creating, we hold the lock: unknown (its creator is gone)");
+  close(c->lock_fd);
+  is_str(container_status(reader, &s, NULL), "unknown", "record says creating, nobody holds the lock: unknown");
+  c->lock_fd = open_lock_again(c);
+  container_close(reader);
   strcpy(status, "created");
 
   pid_t kid = fork();
@@ -488,6 +500,35 @@ static void test_record_roundtrip(void)
   ok(container_dir_remove(c, &err) == 0, "remove rec");
 }
 
+static void test_init_record(void)
+{
+  _cleanup_error_ berth_error_t err = NULL;
+  struct container *c = NULL;
+  ok(container_dir_create(root, "rec", &c, &err) == 0, "create rec");
+  pid_t pid = 0;
+  uint64_t start = 0;
+  ok(!container_init_record_read(c, &pid, &start), "no init record yet");
+  ok(container_init_record_write(c, 4242, 987654321ULL, &err) == 0, "record the init");
+  ok(container_init_record_read(c, &pid, &start) && pid == 4242 && start == 987654321ULL, "the record reads back");
+  ok(container_init_record_write(c, 1, 1, &err) < 0 && err && err->errnum == EEXIST, "a second record fails");
+  berth_error_free(&err);
+  static const char *const bad[] = {"", "4242", ":5", "4242:", "-1:5", "0:5", "4242:0", "x:5", "4242:5x", "99999999999:5"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    {
+      unlinkat(c->dir_fd, "init", 0);
+      if (*bad[i] && symlinkat(bad[i], c->dir_fd, "init") < 0)
+        continue;
+      ok(!container_init_record_read(c, &pid, &start), "record \"%s\" is refused", bad[i]);
+    }
+  unlinkat(c->dir_fd, "init", 0);
+  ok(mkdirat(c->dir_fd, "init", 0700) == 0 && !container_init_record_read(c, &pid, &start),
+     "a directory is no record");
+  ok(container_dir_exists(root, "rec"), "rec exists");
+  ok(!container_dir_exists(root, "nope") && !container_dir_exists(root, "../x"), "missing or invalid ids do not");
+  ok(container_dir_remove(c, &err) == 0, "remove rec (a directory inside too)");
+  ok(!container_dir_exists(root, "rec"), "rec is gone");
+}
+
 int main(void)
 {
   if (!mkdtemp(tmp))
@@ -509,6 +550,7 @@ int main(void)
   test_rfc3339();
   test_default_root();
   test_record_roundtrip();
+  test_init_record();
   rm_rf(tmp);
   free(root);
   return tap_done();
