@@ -145,12 +145,31 @@ int read_all_fd(int fd, size_t max_len, char **out, size_t *out_len, berth_error
   return 0;
 }
 
+static const char *file_type_name(mode_t mode)
+{
+  switch (mode & S_IFMT)
+    {
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFSOCK: return "a socket";
+    default: return "not a regular file";
+    }
+}
+
 int read_file_at(int dirfd, const char *path, size_t max_len, char **out, size_t *out_len,
                  berth_error_t *err)
 {
-  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer */
+  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     return berth_fail_sys(err, "open %s", path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return berth_fail_sys(err, "stat %s", path);
+  if (!S_ISREG(st.st_mode))
+    return berth_fail(err, 0, "%s: not a regular file (%s)", path, file_type_name(st.st_mode));
   if (read_all_fd(fd, max_len, out, out_len, err) < 0)
     return berth_wrap(err, "%s", path);
   return 0;

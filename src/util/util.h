@@ -42,7 +42,8 @@ int write_all(int fd, const void *buf, size_t len);
 /* read the whole fd into a NUL-terminated buffer (at most max_len bytes,
  * else -EFBIG); returns 0 and sets *out and *out_len */
 int read_all_fd(int fd, size_t max_len, char **out, size_t *out_len, berth_error_t *err);
-/* read a whole file relative to dirfd (AT_FDCWD for plain paths) */
+/* read a whole regular file relative to dirfd (AT_FDCWD for plain paths);
+ * a FIFO, device, socket or directory is refused at once */
 int read_file_at(int dirfd, const char *path, size_t max_len, char **out, size_t *out_len,
                  berth_error_t *err);
 /* write a file atomically: temp file in the same directory, then rename.
