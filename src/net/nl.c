@@ -150,11 +150,22 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
   struct nl_link *l = data;
   if (nlh->nlmsg_type != RTM_NEWLINK)
     return MNL_CB_OK;
+  if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg))
+    {
+      errno = EPROTO; /* a short RTM_NEWLINK: nothing to read */
+      return MNL_CB_ERROR;
+    }
   const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
   l->index = ifi->ifi_index;
   l->flags = ifi->ifi_flags;
   mnl_attr_parse(nlh, sizeof *ifi, link_attr_cb, l);
   return MNL_CB_OK;
+}
+
+int nl_parse_link_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct nl_link *out)
+{
+  errno = 0;
+  return mnl_cb_run(buf, len, seq, portid, link_cb, out);
 }
 
 int nl_get_link(struct nl *nl, const char *name, struct nl_link *out)

@@ -13,12 +13,16 @@ setup() {
   PIDS="$BATS_TEST_TMPDIR/pids"
 }
 
+# hook_procs: pids of every process a hook of this test started (they
+# all have P=$PIDS in their environment)
+hook_procs() {
+  grep -lsxzF "P=$PIDS" /proc/[0-9]*/environ | cut -d/ -f3
+}
+
 teardown() {
   local p
   # whatever a failed test left running: hooks, their children, berth
-  if [[ -f "$PIDS" ]]; then
-    while read -r p; do [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null; done <"$PIDS"
-  fi
+  for p in $(hook_procs); do kill -9 "$p" 2>/dev/null; done
   [[ -n "${BERTH_PID:-}" ]] && kill -9 "$BERTH_PID" 2>/dev/null
   cleanup_containers
 }
@@ -56,6 +60,23 @@ wait_lines() {
   done
   echo "$1 never got $2 lines" >&2
   return 1
+}
+
+# wait_exit PID SECONDS: the exit status of our child PID in $WAITED;
+# fails (killing PID) when it is still running after SECONDS
+wait_exit() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  while alive "$pid"; do
+    if ((SECONDS >= deadline)); then
+      echo "pid $pid still running after $2 s" >&2
+      kill -9 "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+      return 1
+    fi
+    sleep 0.1
+  done
+  WAITED=0
+  wait "$pid" || WAITED=$?
 }
 
 # a createRuntime hook that records its pid and two children (one in a
@@ -108,15 +129,15 @@ interrupt_during_hook() {
   BERTH_PID=$!
   wait_lines "$PIDS" 3
   kill "-$sig" "$BERTH_PID"
-  SECONDS=0
-  wait "$BERTH_PID" || rc=$?
+  wait_exit "$BERTH_PID" 3 || rc=$?
   BERTH_PID=
   cat "$BATS_TEST_TMPDIR/out"
-  [ "$rc" -eq 1 ]
-  [ "$SECONDS" -le 3 ]
+  [ "$rc" -eq 0 ]
+  [ "$WAITED" -eq 1 ]
   grep -q "interrupted by SIG$sig" "$BATS_TEST_TMPDIR/out"
   # the hook and its children are gone, and so is the container
-  none_alive_within 2 $(cat "$PIDS")
+  none_alive_within 2 $(cat "$PIDS") $(hook_procs)
+  [ -z "$(hook_procs)" ]
   assert_no_leftovers "$ID"
   [ -z "$(ls -A "$BERTH_ROOT" 2>/dev/null)" ]
 }
@@ -141,9 +162,10 @@ interrupt_during_hook() {
   for ((i = 0; i < 100; i++)); do [[ -f "$B/rootfs/tmp/up" ]] && break; sleep 0.1; done
   [ -f "$B/rootfs/tmp/up" ]
   kill -TERM "$BERTH_PID"
-  wait "$BERTH_PID" || rc=$?
+  wait_exit "$BERTH_PID" 5 || rc=$?
   BERTH_PID=
-  [ "$rc" -eq 7 ]
+  [ "$rc" -eq 0 ]
+  [ "$WAITED" -eq 7 ]
   assert_no_leftovers "$ID"
 }
 
@@ -153,9 +175,10 @@ interrupt_during_hook() {
   BERTH_PID=$!
   wait_lines "$PIDS" 3
   kill -9 "$BERTH_PID"
-  wait "$BERTH_PID" || true
+  wait_exit "$BERTH_PID" 2 || true
   BERTH_PID=
-  none_alive_within 2 $(cat "$PIDS")
+  none_alive_within 2 $(cat "$PIDS") $(hook_procs)
+  [ -z "$(hook_procs)" ]
 }
 
 @test "a hook that ends normally may leave a background child (as before)" {
