@@ -188,3 +188,50 @@ interrupt_during_hook() {
   wait_lines "$PIDS" 1
   alive "$(cat "$PIDS")"
 }
+
+# bad_string BYTES: config.json with process.args[1] set to the raw JSON
+# text BYTES (printf format)
+bad_string() {
+  [[ -f "$B/config.json.good" ]] || cp "$B/config.json" "$B/config.json.good"
+  cp "$B/config.json.good" "$B/config.json"
+  bundle_edit "$B" '.process.args = ["true", "XMARKX"]'
+  local raw
+  raw="$(printf "$1")"
+  python3 -c 'import sys; p = sys.argv[1]; d = open(p, "rb").read().replace(b"XMARKX", sys.argv[2].encode("utf-8", "surrogateescape")); open(p, "wb").write(d)' \
+    "$B/config.json" "$raw"
+}
+
+@test "config.json: a lone surrogate escape is refused with its path, nothing made" {
+  bad_string '\\ud800'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'config.json: .process.args[1]: string: lone surrogate escape \ud800 (a high half without a low half)'* ]]
+  bad_string '\\udc00\\ud800'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'.process.args[1]: string: lone surrogate escape \udc00 (a low half without a high half)'* ]]
+  assert_no_leftovers "$ID"
+}
+
+@test "config.json: overlong and surrogate UTF-8 are refused with their path" {
+  local bytes
+  for bytes in '\300\257' '\340\200\257' '\355\240\200' '\364\220\200\200'; do
+    bad_string "$bytes"
+    run berth run --bundle "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *'config.json: .process.args[1]: string: invalid UTF-8 (byte 0x'* ]]
+  done
+  assert_no_leftovers "$ID"
+  # a correct pair and plain UTF-8 still run
+  bad_string '\\ud83d\\ude00 caf\303\251'
+  berth run --bundle "$B" "$ID"
+}
+
+@test "control and bidi characters from config.json are escaped in error messages" {
+  bundle_edit "$B" '.root.path = "nope\u001b[2J\u202e\u0085"'
+  run berth run --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'nope\x1b[2J\u202e\u0085: ENOENT'* ]]
+  # no raw ESC, C1 or U+202E reached the terminal
+  ! printf '%s' "$output" | grep -qP '\x1b|\xe2\x80\xae|\xc2\x85'
+}
