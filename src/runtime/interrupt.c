@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <unistd.h>
 
 #include "runtime/signals.h"
 #include "util/util.h"
@@ -12,6 +13,7 @@ static const int interrupt_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define WATCH_MAX 4
 
 static volatile sig_atomic_t interrupted;
+static pid_t armed_pid;
 static volatile sig_atomic_t watched_pid[WATCH_MAX];
 static volatile sig_atomic_t watched_sig[WATCH_MAX];
 
@@ -24,6 +26,14 @@ static void kill_watched(void)
 
 static void on_interrupt(int sig)
 {
+  /* a child of berth's that has not set its own signals up yet (a hook's
+   * guard, the init): the signal is meant to end it */
+  if (getpid() != armed_pid)
+    {
+      signal(sig, SIG_DFL);
+      raise(sig);
+      return;
+    }
   if (!interrupted)
     interrupted = sig;
   kill_watched();
@@ -38,6 +48,7 @@ static void interrupt_mask(sigset_t *set)
 
 void interrupt_arm(void)
 {
+  armed_pid = getpid();
   struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART: waits see EINTR */
   sigfillset(&sa.sa_mask);
   for (size_t i = 0; i < ARRAY_SIZE(interrupt_signals); i++)
