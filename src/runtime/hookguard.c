@@ -120,7 +120,16 @@ void hook_guard_fork(pid_t berth_pid)
     {
       siginfo_t si;
       if (sigwaitinfo(&waited, &si) < 0)
-        continue;
+        {
+          if (errno == EINTR)
+            continue;
+          /* refused (a seccomp filter, say): plain wait, as a hook had before */
+          int status;
+          while (waitpid(hook, &status, 0) < 0)
+            if (errno != EINTR)
+              _exit(127);
+          mirror_status(status);
+        }
       if (si.si_signo == SIGTERM)
         kill_everything(hook);
       int status;
