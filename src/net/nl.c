@@ -80,6 +80,40 @@ void nl_close(struct nl *nl)
   nl->sock = NULL;
 }
 
+/* libmnl trusts each nlmsg_len as an int: one above INT_MAX passes its
+ * bounds check and sends it reading far outside the datagram (found by
+ * tests/fuzz/fuzz_nlmsg.c). Check the framing first. */
+static bool nl_datagram_well_formed(const void *buf, size_t len)
+{
+  const unsigned char *p = buf;
+  while (len > 0)
+    {
+      struct nlmsghdr h;
+      if (len < sizeof h)
+        return false;
+      memcpy(&h, p, sizeof h);
+      if (h.nlmsg_len < sizeof h || h.nlmsg_len > len)
+        return false;
+      size_t step = NLMSG_ALIGN((size_t) h.nlmsg_len);
+      if (step >= len)
+        break;
+      p += step;
+      len -= step;
+    }
+  return true;
+}
+
+static int nl_run_callbacks(const void *buf, size_t len, uint32_t seq, uint32_t portid, mnl_cb_t cb, void *data)
+{
+  if (!nl_datagram_well_formed(buf, len))
+    {
+      errno = EPROTO;
+      return MNL_CB_ERROR;
+    }
+  errno = 0;
+  return mnl_cb_run(buf, len, seq, portid, cb, data);
+}
+
 int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
   uint32_t seq = ++nl->seq;
@@ -98,7 +132,7 @@ int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
             continue;
           return -errno;
         }
-      int r = mnl_cb_run(buf, (size_t) n, seq, nl->portid, cb, data);
+      int r = nl_run_callbacks(buf, (size_t) n, seq, nl->portid, cb, data);
       if (r == MNL_CB_ERROR)
         return errno ? -errno : -EPROTO;
       if (r == MNL_CB_STOP)
@@ -150,11 +184,21 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
   struct nl_link *l = data;
   if (nlh->nlmsg_type != RTM_NEWLINK)
     return MNL_CB_OK;
+  if (mnl_nlmsg_get_payload_len(nlh) < sizeof(struct ifinfomsg))
+    {
+      errno = EPROTO; /* a short RTM_NEWLINK: nothing to read */
+      return MNL_CB_ERROR;
+    }
   const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
   l->index = ifi->ifi_index;
   l->flags = ifi->ifi_flags;
   mnl_attr_parse(nlh, sizeof *ifi, link_attr_cb, l);
   return MNL_CB_OK;
+}
+
+int nl_parse_link_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct nl_link *out)
+{
+  return nl_run_callbacks(buf, len, seq, portid, link_cb, out);
 }
 
 int nl_get_link(struct nl *nl, const char *name, struct nl_link *out)

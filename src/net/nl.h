@@ -36,6 +36,10 @@ struct nl_link
   bool vlan_filtering; /* bridges only */
 };
 
+/* What nl_get_link makes of one datagram of the kernel's answer (pure:
+ * the fuzz target's entry): mnl_cb_run's MNL_CB_OK/STOP/ERROR. */
+int nl_parse_link_reply(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct nl_link *out);
+
 /* Look a link up by name; a missing one is no error (index 0). */
 int nl_get_link(struct nl *nl, const char *name, struct nl_link *out);
 

@@ -2,6 +2,7 @@
  * `start` (see container.c). */
 #include "runtime/cli.h"
 #include "runtime/container.h"
+#include "runtime/interrupt.h"
 #include "util/util.h"
 
 int cmd_create(const struct global_opts *g, int argc, char **argv, berth_error_t *err)
@@ -26,7 +27,10 @@ int cmd_create(const struct global_opts *g, int argc, char **argv, berth_error_t
   if (create_options_set_preserve_fds(&o, preserve_fds, err) < 0)
     return -1;
   struct lifecycle *l = NULL;
-  if (lifecycle_create(g, pos[0], &o, &l, err) < 0)
+  interrupt_arm(); /* SIGINT/SIGTERM/SIGHUP: roll back, exit 1 */
+  int r = lifecycle_create(g, pos[0], &o, &l, err);
+  interrupt_disarm();
+  if (r < 0)
     return -1;
   lifecycle_free(l);
   return 0;

@@ -16,9 +16,21 @@
 #include "runtime/cli.h"
 #include "runtime/container.h"
 #include "runtime/foreground.h"
+#include "runtime/interrupt.h"
 #include "runtime/signals.h"
 #include "util/log.h"
 #include "util/util.h"
+
+/* run --detach once the container runs: the default dispositions, as before create */
+static void unblock_interrupt_signals(void)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
 
 int cmd_run(const struct global_opts *g, int argc, char **argv, berth_error_t *err)
 {
@@ -54,11 +66,25 @@ int cmd_run(const struct global_opts *g, int argc, char **argv, berth_error_t *e
       prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
       foreground_block_signals(&mask);
     }
+  /* until the container's program runs, SIGINT/SIGTERM/SIGHUP abort (interrupt.h) */
+  interrupt_arm();
   o.detached = detach;
   o.foreground_tty = !detach && !o.console_socket;
   struct lifecycle *l = NULL;
   if (lifecycle_create(g, pos[0], &o, &l, err) < 0)
-    return -1;
+    {
+      interrupt_disarm();
+      return -1;
+    }
+  interrupt_watch(l->pid, SIGKILL);
+  if (interrupt_check(err) < 0)
+    {
+      interrupt_disarm();
+      _cleanup_error_ berth_error_t e2 = NULL;
+      if (lifecycle_destroy(l, &e2) < 0)
+        berth_log_warning("%s", berth_error_msg(e2));
+      return -1;
+    }
   if (l->console_recv >= 0)
     {
       l->console_master = foreground_recv_master(l->console_recv, err);
@@ -69,8 +95,21 @@ int cmd_run(const struct global_opts *g, int argc, char **argv, berth_error_t *e
           return -1;
         }
     }
-  if (lifecycle_start(l, err) < 0)
+  int started = lifecycle_start(l, err);
+  /* from here on the container's program runs: signals are forwarded */
+  interrupt_unwatch(l->pid);
+  interrupt_disarm();
+  if (!detach)
+    foreground_block_signals(&mask);
+  else
+    unblock_interrupt_signals();
+  if (started < 0 || interrupt_signal())
     {
+      if (interrupt_signal())
+        {
+          berth_error_free(err);
+          interrupt_check(err);
+        }
       _cleanup_error_ berth_error_t e2 = NULL;
       if (lifecycle_destroy(l, &e2) < 0)
         berth_log_warning("%s", berth_error_msg(e2));

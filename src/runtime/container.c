@@ -27,6 +27,7 @@
 #include "runtime/hooks.h"
 #include "runtime/hosttrees.h"
 #include "runtime/hostcheck.h"
+#include "runtime/interrupt.h"
 #include "runtime/notify.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
@@ -865,6 +866,7 @@ static int spawn_init(struct lifecycle *l, struct spawn *sp, berth_error_t *err)
   l->state->init_start_time = process_start_time(pid);
   if (container_init_record_write(l->c, pid, l->state->init_start_time, err) < 0)
     return -1;
+  interrupt_watch(pid, SIGKILL);
   /* the init's ends are its own now */
   int child_fds[] = {sp->args.sync_fd, sp->args.fifo_fd, sp->args.console_fd};
   close_fds(child_fds, ARRAY_SIZE(child_fds));
@@ -1024,6 +1026,7 @@ static void create_rollback(struct lifecycle *l)
         cgroup_thaw_tree(l->cg);
       if (!reap_within(l->pid, CREATE_ROLLBACK_REAP_MS))
         berth_log_warning("the killed container init %d does not exit (frozen by a parent cgroup?)", (int) l->pid);
+      interrupt_unwatch(l->pid);
       l->pid = 0;
     }
   if (l->cg && cgroup_destroy(l->cg, &e) < 0)
@@ -1036,6 +1039,23 @@ static void create_rollback(struct lifecycle *l)
         berth_log_warning("%s", berth_error_msg(e));
       l->c = NULL; /* freed by container_dir_remove */
     }
+}
+
+/* The last check for an interrupt, with the signals held: one after it
+ * no longer kills the init (the caller decides what it means). */
+static int create_finish_uninterrupted(struct lifecycle *l, berth_error_t *err)
+{
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigprocmask(SIG_BLOCK, &set, &old);
+  int r = interrupt_check(err);
+  if (r == 0)
+    interrupt_unwatch(l->pid);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return r;
 }
 
 int lifecycle_create(const struct global_opts *g, const char *id, const struct create_options *o,
@@ -1115,8 +1135,15 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
     }
   if (r == 0 && pid_file)
     r = write_pid_file(pid_file, l->pid, err);
+  if (r == 0)
+    r = create_finish_uninterrupted(l, err);
   if (r < 0)
     {
+      if (interrupt_signal())
+        {
+          berth_error_free(err);
+          interrupt_check(err);
+        }
       create_rollback(l);
       return -1;
     }

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/hookguard.h"
+#include "runtime/interrupt.h"
 #include "runtime/signals.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -133,7 +135,7 @@ static int hook_wait(pid_t pid, struct hook_io *io, int64_t timeout_s, int *stat
           int64_t left = deadline - now_ms();
           if (left <= 0)
             {
-              kill(pid, SIGKILL);
+              kill(pid, SIGTERM); /* the guard kills the hook and all it started */
               while (waitpid(pid, status, 0) < 0 && errno == EINTR)
                 ;
               return -ETIME;
@@ -182,9 +184,13 @@ static int hook_run_one(const struct spec_hook *h, const char *stage, const char
       close(in[0]), close(in[1]);
       return berth_fail(err, saved, "%s hook %s: pipe", stage, h->path);
     }
+  pid_t berth_pid = getpid();
   pid_t pid = fork();
   if (pid == 0)
-    hook_child(in[0], out[1], h->path, argv, envp);
+    {
+      hook_guard_fork(berth_pid);
+      hook_child(in[0], out[1], h->path, argv, envp);
+    }
   int fork_errno = errno;
   close(in[0]);
   close(out[1]);
@@ -197,7 +203,9 @@ static int hook_run_one(const struct spec_hook *h, const char *stage, const char
   fcntl(io.in_fd, F_SETFL, O_NONBLOCK);
   fcntl(io.out_fd, F_SETFL, O_NONBLOCK);
   int status = 0;
+  interrupt_watch(pid, SIGTERM); /* the guard's SIGTERM: the hook and all it started */
   int r = hook_wait(pid, &io, h->timeout.set ? h->timeout.value : 0, &status);
+  interrupt_unwatch(pid);
   if (io.in_fd >= 0)
     close(io.in_fd);
   if (io.out_fd >= 0)

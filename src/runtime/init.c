@@ -21,6 +21,7 @@
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/hosttrees.h"
+#include "runtime/interrupt.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
 #include "runtime/spawn.h"
@@ -349,6 +350,7 @@ void init_main(struct init_args *a)
   _cleanup_error_ berth_error_t err = NULL;
   _cleanup_free_ char *exec_path = NULL;
   _cleanup_strv_ char **env = NULL;
+  interrupt_forget(); /* berth's interrupt handler is berth's alone */
   /* the flock is shared with the parent through the open file: let go */
   if (a->lock_fd >= 0)
     close(a->lock_fd);

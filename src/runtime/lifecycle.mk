@@ -6,6 +6,8 @@ libberth_a_SOURCES += \
 	src/runtime/sync.c src/runtime/sync.h \
 	src/runtime/notify.c src/runtime/notify.h \
 	src/runtime/hooks.c src/runtime/hooks.h \
+	src/runtime/hookguard.c src/runtime/hookguard.h \
+	src/runtime/interrupt.c src/runtime/interrupt.h \
 	src/runtime/signals.c src/runtime/signals.h \
 	src/runtime/cmd_create.c \
 	src/runtime/cmd_start.c \

@@ -18,6 +18,9 @@ struct builder
   const char *label;
   berth_error_t *err;
   bool failed; /* a callback set *err */
+  const unsigned char *text; /* the document, for the raw text of strings */
+  size_t len;
+  size_t cursor; /* just past the last string token checked */
 };
 
 static void jnode_clear(struct jnode *n)
@@ -146,6 +149,70 @@ static int set_text(struct builder *b, struct jnode *n, const char *s, size_t le
   return 1;
 }
 
+static unsigned hex4(const unsigned char *p)
+{
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++)
+    {
+      unsigned char c = p[i];
+      v = v * 16 + (unsigned) (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+  return v;
+}
+
+static bool is_u_escape(const unsigned char *p, const unsigned char *end)
+{
+  if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+    return false;
+  for (int i = 2; i < 6; i++)
+    if (!((p[i] >= '0' && p[i] <= '9') || ((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'f')))
+      return false;
+  return true;
+}
+
+/* yajl turns a lone surrogate escape into '?' and accepts overlong and
+ * surrogate UTF-8: check the raw text of the next string token (strings
+ * come to the callbacks in document order) before its value is used. */
+static int check_string_token(struct builder *b, const char *what)
+{
+  const unsigned char *end = b->text + b->len;
+  const unsigned char *p = memchr(b->text + b->cursor, '"', b->len - b->cursor);
+  if (!p)
+    return 1; /* cannot happen: yajl saw the string */
+  for (p++; p < end && *p != '"';)
+    {
+      if (*p == '\\' && p + 1 < end)
+        {
+          if (!is_u_escape(p, end))
+            {
+              p += 2;
+              continue;
+            }
+          unsigned u = hex4(p + 2);
+          if (u >= 0xdc00 && u <= 0xdfff)
+            return builder_fail(b, "%s: lone surrogate escape \\u%04x (a low half without a high half) at byte %zu",
+                                what, u, (size_t) (p - b->text));
+          if (u >= 0xd800 && u <= 0xdbff)
+            {
+              if (!is_u_escape(p + 6, end) || hex4(p + 8) < 0xdc00 || hex4(p + 8) > 0xdfff)
+                return builder_fail(b, "%s: lone surrogate escape \\u%04x (a high half without a low half) at byte %zu",
+                                    what, u, (size_t) (p - b->text));
+              p += 6;
+            }
+          p += 6;
+          continue;
+        }
+      uint32_t cp;
+      size_t l = utf8_decode_strict(p, (size_t) (end - p), &cp);
+      if (l == 0)
+        return builder_fail(b, "%s: invalid UTF-8 (byte 0x%02x at byte %zu: overlong, surrogate, beyond U+10FFFF or truncated)",
+                            what, *p, (size_t) (p - b->text));
+      p += l;
+    }
+  b->cursor = (size_t) (p - b->text) + 1;
+  return 1;
+}
+
 static int on_number(void *ctx, const char *s, size_t len)
 {
   struct jnode *n = add_value(ctx, JSON_NUMBER);
@@ -155,12 +222,14 @@ static int on_number(void *ctx, const char *s, size_t len)
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
   struct jnode *n = add_value(ctx, JSON_STRING);
-  return n ? set_text(ctx, n, (const char *) s, len, "string") : 0;
+  return n && check_string_token(ctx, "string") ? set_text(ctx, n, (const char *) s, len, "string") : 0;
 }
 
 static int on_map_key(void *ctx, const unsigned char *s, size_t len)
 {
   struct builder *b = ctx;
+  if (!check_string_token(b, "object key"))
+    return 0;
   struct jmember *m = append_member(b->stack[b->depth - 1]);
   /* xstrndup stops at a NUL: the error path shows the key up to it */
   m->key = xstrndup((const char *) s, len);
@@ -294,7 +363,7 @@ int json_parse(const char *text, size_t len, const char *label, struct jnode **o
 {
   if (len > SPEC_JSON_MAX_SIZE)
     return berth_fail(err, EFBIG, "%s: larger than %u bytes", label, (unsigned) SPEC_JSON_MAX_SIZE);
-  struct builder b = { .label = label, .err = err };
+  struct builder b = { .label = label, .err = err, .text = (const unsigned char *) text, .len = len };
   __attribute__((cleanup(yajl_freep))) yajl_handle h = yajl_alloc(&callbacks, NULL, &b);
   if (!h)
     return berth_fail(err, ENOMEM, "%s: allocate JSON parser", label);

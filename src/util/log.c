@@ -151,9 +151,13 @@ void berth_log(enum berth_log_level level, const char *fmt, ...)
     return;
   va_list ap;
   va_start(ap, fmt);
-  _cleanup_free_ char *msg = xvasprintf(fmt, ap);
+  _cleanup_free_ char *raw = xvasprintf(fmt, ap);
   va_end(ap);
   int saved = errno;
+  /* the one place where text from configs, hooks and inits meets a
+   * terminal or a log: nothing in it may drive the terminal or break the
+   * log's UTF-8 */
+  _cleanup_free_ char *msg = str_escape_nonprintable(raw);
 
   if (log_stderr)
     {

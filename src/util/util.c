@@ -145,12 +145,31 @@ int read_all_fd(int fd, size_t max_len, char **out, size_t *out_len, berth_error
   return 0;
 }
 
+static const char *file_type_name(mode_t mode)
+{
+  switch (mode & S_IFMT)
+    {
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFSOCK: return "a socket";
+    default: return "not a regular file";
+    }
+}
+
 int read_file_at(int dirfd, const char *path, size_t max_len, char **out, size_t *out_len,
                  berth_error_t *err)
 {
-  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer */
+  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     return berth_fail_sys(err, "open %s", path);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return berth_fail_sys(err, "stat %s", path);
+  if (!S_ISREG(st.st_mode))
+    return berth_fail(err, 0, "%s: not a regular file (%s)", path, file_type_name(st.st_mode));
   if (read_all_fd(fd, max_len, out, out_len, err) < 0)
     return berth_wrap(err, "%s", path);
   return 0;
@@ -232,4 +251,76 @@ int parse_uint64(const char *s, unsigned long long *out)
     return -EINVAL;
   *out = v;
   return 0;
+}
+
+size_t utf8_decode_strict(const unsigned char *s, size_t n, uint32_t *cp)
+{
+  if (n == 0)
+    return 0;
+  unsigned char c = s[0];
+  size_t len;
+  uint32_t v, min;
+  if (c < 0x80)
+    {
+      *cp = c;
+      return 1;
+    }
+  if (c >= 0xc2 && c <= 0xdf)
+    len = 2, v = c & 0x1f, min = 0x80;
+  else if (c >= 0xe0 && c <= 0xef)
+    len = 3, v = c & 0x0f, min = 0x800;
+  else if (c >= 0xf0 && c <= 0xf4)
+    len = 4, v = c & 0x07, min = 0x10000;
+  else
+    return 0; /* a continuation byte, C0/C1 (always overlong) or F5-FF */
+  if (n < len)
+    return 0;
+  for (size_t i = 1; i < len; i++)
+    {
+      if ((s[i] & 0xc0) != 0x80)
+        return 0;
+      v = (v << 6) | (s[i] & 0x3f);
+    }
+  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+    return 0;
+  *cp = v;
+  return len;
+}
+
+static bool invisible_codepoint(uint32_t cp)
+{
+  return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e)
+         || (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff;
+}
+
+char *str_escape_nonprintable(const char *s)
+{
+  size_t n = strlen(s);
+  /* worst case: every byte becomes \xNN */
+  char *out = xmalloc(n * 4 + 1), *o = out;
+  const unsigned char *p = (const unsigned char *) s, *end = p + n;
+  while (p < end)
+    {
+      uint32_t cp;
+      size_t l = utf8_decode_strict(p, (size_t) (end - p), &cp);
+      if (l == 0 || cp < 0x20 || cp == 0x7f)
+        {
+          o += sprintf(o, "\\x%02x", *p);
+          p++;
+        }
+      else if (invisible_codepoint(cp))
+        {
+          /* at least 2 bytes in, 6 out: within the 4-per-byte bound */
+          o += sprintf(o, "\\u%04x", (unsigned) cp);
+          p += l;
+        }
+      else
+        {
+          memcpy(o, p, l);
+          o += l;
+          p += l;
+        }
+    }
+  *o = '\0';
+  return out;
 }

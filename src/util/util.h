@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -37,12 +38,25 @@ static inline bool str_has_prefix(const char *s, const char *prefix)
 size_t strv_len(char *const *v);
 void strv_free(char **v);
 
+/* One UTF-8 sequence at s (n bytes available), strictly (RFC 3629): no
+ * overlong forms, no surrogates (U+D800-DFFF), nothing above U+10FFFF.
+ * Returns its length (1-4) with *cp, or 0 when s does not start one. */
+size_t utf8_decode_strict(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* s for a terminal or a log line: control characters, DEL and bytes that
+ * are not strict UTF-8 become \xNN; C1 controls and the invisible
+ * formatting and bidi characters (U+200B-200F, U+2028-202E, U+2060-206F,
+ * U+FEFF) become \uXXXX. Printable text, backslashes included, is kept,
+ * so escaping twice changes nothing. Malloc'ed. */
+char *str_escape_nonprintable(const char *s);
+
 /* write all of buf, retrying on EINTR and short writes; < 0 with errno set */
 int write_all(int fd, const void *buf, size_t len);
 /* read the whole fd into a NUL-terminated buffer (at most max_len bytes,
  * else -EFBIG); returns 0 and sets *out and *out_len */
 int read_all_fd(int fd, size_t max_len, char **out, size_t *out_len, berth_error_t *err);
-/* read a whole file relative to dirfd (AT_FDCWD for plain paths) */
+/* read a whole regular file relative to dirfd (AT_FDCWD for plain paths);
+ * a FIFO, device, socket or directory is refused at once */
 int read_file_at(int dirfd, const char *path, size_t max_len, char **out, size_t *out_len,
                  berth_error_t *err);
 /* write a file atomically: temp file in the same directory, then rename.

@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -21,8 +23,40 @@ static int outer(berth_error_t *err)
   return 0;
 }
 
+static void test_escape(void)
+{
+  struct
+  {
+    const char *in, *want, *name;
+  } cases[] = {
+    {"plain text, caf\xc3\xa9 \\ \"q\"", "plain text, caf\xc3\xa9 \\ \"q\"", "printable UTF-8 and backslashes kept"},
+    {"a\x1b[31mred\x1b[0m", "a\\x1b[31mred\\x1b[0m", "terminal escapes"},
+    {"l1\nl2\r\t\x7f", "l1\\x0al2\\x0d\\x09\\x7f", "newline, CR, tab, DEL"},
+    {"\xc2\x9b" "2J", "\\u009b2J", "C1 CSI"},
+    {"x\xe2\x80\xae" "evil", "x\\u202eevil", "bidi override"},
+    {"\xef\xbb\xbf" "bom", "\\ufeffbom", "BOM"},
+    {"\xc0\xaf\xff\xed\xa0\x80", "\\xc0\\xaf\\xff\\xed\\xa0\\x80", "invalid UTF-8 bytewise"},
+    {"trunc\xe2\x82", "trunc\\xe2\\x82", "truncated sequence"},
+    {"", "", "empty"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      char *got = str_escape_nonprintable(cases[i].in);
+      is_str(got, cases[i].want, "escape: %s", cases[i].name);
+      char *again = str_escape_nonprintable(got);
+      is_str(again, got, "escape twice: %s", cases[i].name);
+      free(again);
+      free(got);
+    }
+  uint32_t cp = 0;
+  is_int(utf8_decode_strict((const unsigned char *) "\xf4\x8f\xbf\xbf", 4, &cp), 4, "U+10FFFF decodes");
+  is_int(cp, 0x10ffff, "U+10FFFF value");
+  is_int(utf8_decode_strict((const unsigned char *) "\xe0\xa0\x80", 2, &cp), 0, "short buffer");
+}
+
 int main(void)
 {
+  test_escape();
   {
     _cleanup_error_ berth_error_t err = NULL;
     int ret = outer(&err);

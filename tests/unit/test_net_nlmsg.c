@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "net/net.h"
+#include "net/nl.h"
 #include "tap.h"
 #include "util/util.h"
 
@@ -221,8 +222,47 @@ static void test_vlan(void)
      "vlan del: vid 1, no flags");
 }
 
+/* the kernel's answer, taken apart without a socket (fuzz_nlmsg's entry) */
+static void test_parse_reply(void)
+{
+  union
+  {
+    uint32_t align;
+    unsigned char b[128];
+  } u = {0};
+  /* RTM_NEWLINK, ifindex 7, IFLA_LINKINFO { IFLA_INFO_KIND "bridge" } */
+  struct nlmsghdr *h = mnl_nlmsg_put_header(u.b);
+  h->nlmsg_type = RTM_NEWLINK;
+  struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(h, sizeof *ifi);
+  ifi->ifi_index = 7;
+  struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
+  mnl_attr_put_strz(h, IFLA_INFO_KIND, "bridge");
+  mnl_attr_nest_end(h, li);
+  struct nl_link l = {0};
+  is_int(nl_parse_link_reply(u.b, h->nlmsg_len, 0, 0, &l), MNL_CB_OK, "a RTM_NEWLINK reply parses");
+  is_int(l.index, 7, "its ifindex");
+  is_str(l.kind, "bridge", "its kind");
+
+  /* a second message whose nlmsg_len is above INT_MAX: libmnl would read
+   * far past the datagram (found by fuzz_nlmsg) */
+  size_t first = NLMSG_ALIGN(h->nlmsg_len);
+  struct nlmsghdr bad = {.nlmsg_len = 0xffffffedu, .nlmsg_type = RTM_NEWLINK};
+  memcpy(u.b + first, &bad, sizeof bad);
+  errno = 0;
+  is_int(nl_parse_link_reply(u.b, first + sizeof bad, 0, 0, &l), MNL_CB_ERROR, "nlmsg_len above INT_MAX: refused");
+  is_int(errno, EPROTO, "as EPROTO");
+
+  /* a RTM_NEWLINK too short for its ifinfomsg */
+  struct nlmsghdr shortmsg = {.nlmsg_len = sizeof shortmsg + 2, .nlmsg_type = RTM_NEWLINK};
+  memset(u.b, 0, sizeof u.b);
+  memcpy(u.b, &shortmsg, sizeof shortmsg);
+  is_int(nl_parse_link_reply(u.b, NLMSG_ALIGN(shortmsg.nlmsg_len), 0, 0, &l), MNL_CB_ERROR,
+         "a RTM_NEWLINK without its ifinfomsg: refused");
+}
+
 int main(void)
 {
+  test_parse_reply();
   test_getlink();
   test_bridge();
   test_veth();

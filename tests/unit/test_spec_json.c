@@ -130,6 +130,64 @@ static void test_bad_input(void)
   parse_bad("{\"a\":NaN}", 9, "t: invalid JSON at byte 6: invalid char in json text", "NaN");
 }
 
+/* issue 13 item 7: yajl alone turns lone surrogates into '?' and takes
+ * overlong and surrogate UTF-8 */
+static void test_unicode(void)
+{
+  struct jnode *n = parse_ok("{\"p\":\"\\ud83d\\ude00\",\"e\":\"\\\\ud800\",\"q\":\"\\\"\\ud800\\udc00\",\"r\":\"\xf0\x9f\x98\x80\"}",
+                             "surrogate pair, escaped backslash before u, raw 4-byte UTF-8");
+  if (n)
+    {
+      ok(strcmp(jget(n, "p")->text, "\xf0\x9f\x98\x80") == 0, "a surrogate pair decodes to U+1F600");
+      ok(strcmp(jget(n, "e")->text, "\\ud800") == 0, "\\\\ud800 is a backslash and text");
+      ok(strcmp(jget(n, "q")->text, "\"\xf0\x90\x80\x80") == 0, "an escaped quote before a pair");
+    }
+  json_free(n);
+  const char *t;
+  t = "{\"a\":[\"x\",\"\\ud800\"]}";
+  parse_bad(t, strlen(t), "t: .a[1]: string: lone surrogate escape \\ud800 (a high half without a low half) at byte 11",
+            "a lone high surrogate");
+  t = "{\"a\":\"\\ud800x\"}";
+  parse_bad(t, strlen(t), "t: .a: string: lone surrogate escape \\ud800 (a high half without a low half) at byte 6",
+            "a high surrogate followed by text");
+  t = "{\"a\":\"\\ud800\\u0041\"}";
+  parse_bad(t, strlen(t), "t: .a: string: lone surrogate escape \\ud800 (a high half without a low half) at byte 6",
+            "a high surrogate followed by a non-surrogate escape");
+  t = "{\"a\":\"\\uDC00\"}";
+  parse_bad(t, strlen(t), "t: .a: string: lone surrogate escape \\udc00 (a low half without a high half) at byte 6",
+            "a lone low surrogate");
+  t = "{\"a\":\"\\ud800\\ud800\\udc00\"}";
+  parse_bad(t, strlen(t), "t: .a: string: lone surrogate escape \\ud800 (a high half without a low half) at byte 6",
+            "two high surrogates");
+  t = "{\"k\\udfff\":1}";
+  parse_bad(t, strlen(t), "t: object key: lone surrogate escape \\udfff (a low half without a high half) at byte 3",
+            "a lone surrogate in a key");
+  t = "{\"a\":\"\xc0\xaf\"}";
+  parse_bad(t, strlen(t),
+            "t: .a: string: invalid UTF-8 (byte 0xc0 at byte 6: overlong, surrogate, beyond U+10FFFF or truncated)",
+            "overlong 2-byte '/'");
+  t = "{\"a\":\"\xe0\x80\xaf\"}";
+  parse_bad(t, strlen(t),
+            "t: .a: string: invalid UTF-8 (byte 0xe0 at byte 6: overlong, surrogate, beyond U+10FFFF or truncated)",
+            "overlong 3-byte '/'");
+  t = "{\"a\":\"\xf0\x80\x80\xaf\"}";
+  parse_bad(t, strlen(t),
+            "t: .a: string: invalid UTF-8 (byte 0xf0 at byte 6: overlong, surrogate, beyond U+10FFFF or truncated)",
+            "overlong 4-byte '/'");
+  t = "{\"a\":\"ok\xed\xa0\x80\"}";
+  parse_bad(t, strlen(t),
+            "t: .a: string: invalid UTF-8 (byte 0xed at byte 8: overlong, surrogate, beyond U+10FFFF or truncated)",
+            "a UTF-8 encoded surrogate");
+  t = "{\"a\":\"\xf4\x90\x80\x80\"}";
+  parse_bad(t, strlen(t),
+            "t: .a: string: invalid UTF-8 (byte 0xf4 at byte 6: overlong, surrogate, beyond U+10FFFF or truncated)",
+            "beyond U+10FFFF");
+  t = "{\"\xc1\x81\":1}";
+  parse_bad(t, strlen(t),
+            "t: object key: invalid UTF-8 (byte 0xc1 at byte 2: overlong, surrogate, beyond U+10FFFF or truncated)",
+            "an overlong key");
+}
+
 static void test_numbers(void)
 {
   struct jnode *n = parse_ok("{\"min\":-9223372036854775808,\"over\":-9223372036854775809,\"max\":18446744073709551615,"
@@ -200,6 +258,7 @@ int main(void)
   test_duplicates();
   test_depth();
   test_bad_input();
+  test_unicode();
   test_numbers();
   test_paths();
   test_value_limit();
