@@ -28,6 +28,7 @@
 #include "runtime/hosttrees.h"
 #include "runtime/hostcheck.h"
 #include "runtime/notify.h"
+#include "runtime/rootless.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
 #include "runtime/sync.h"
@@ -584,16 +585,12 @@ static int write_id_maps(pid_t pid, const struct spec_linux *lx, berth_error_t *
 {
   if (!lx || (lx->n_uid_mappings == 0 && lx->n_gid_mappings == 0))
     return 0;
+  int written = rootless_write_id_maps(pid, lx, err);
+  if (written != 0)
+    return written < 0 ? -1 : 0;
   _cleanup_close_ int proc = procfs_open(PROCFS_PIDS, err);
   if (proc < 0)
     return berth_wrap(err, "user namespace mappings");
-  if (geteuid() != 0 && lx->n_gid_mappings)
-    {
-      /* an unprivileged writer may only map gids with setgroups denied */
-      _cleanup_free_ char *path = xasprintf("%d/setgroups", (int) pid);
-      if (procfs_write(proc, path, "deny", 4, err) < 0)
-        return berth_wrap(err, "user namespace setgroups");
-    }
   if (write_id_map(proc, pid, "uid_map", lx->uid_mappings, lx->n_uid_mappings, err) < 0)
     return -1;
   return write_id_map(proc, pid, "gid_map", lx->gid_mappings, lx->n_gid_mappings, err);
@@ -860,6 +857,31 @@ static void spawn_setup_ctx(struct spawn *sp, struct lifecycle *l, const char *i
   sp->args.state = l->state;
 }
 
+/* Rootless without a cgroup the caller may create: the container runs
+ * without one when linux.resources asks for no limit (as runc does). */
+static int create_cgroup(struct lifecycle *l, bool rootless, berth_error_t *err)
+{
+  _cleanup_error_ berth_error_t e = NULL;
+  if (cgroup_create(l->state->cgroup_path, &l->cg, &e) == 0)
+    return 0;
+  int r = berth_error_ret(e);
+  if (!rootless || (r != -EACCES && r != -EPERM && r != -EROFS))
+    {
+      *err = steal_pointer(&e);
+      return r;
+    }
+  const struct spec_linux *lx = l->config->linux_;
+  const char *field = rootless_resources_field(lx ? lx->resources : NULL);
+  if (field)
+    return berth_fail(err, -r, "%s: a limit needs a cgroup, and this rootless caller may not create one (%s); "
+                      "delegate a cgroup v2 subtree to the user and set linux.cgroupsPath inside it, or drop linux.resources",
+                      field, berth_error_msg(e));
+  berth_log_debug("rootless: no cgroup: %s", berth_error_msg(e));
+  free(l->state->cgroup_path);
+  l->state->cgroup_path = NULL;
+  return 0;
+}
+
 /* Everything between "state dir exists" and "created". */
 static int create_in_dir(struct lifecycle *l, const char *id, const struct create_options *o,
                          const char *config_text, size_t config_len, int ns_fds[SPEC_NS_COUNT],
@@ -876,8 +898,11 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
   if (l->state->cgroup_path)
     {
       berth_log_phase("cgroup");
-      if (cgroup_create(l->state->cgroup_path, &l->cg, err) < 0)
+      if (create_cgroup(l, g->rootless, err) < 0)
         return -1;
+    }
+  if (l->cg)
+    {
       /* device rules always (default deny): linux.resources.devices and the defaults */
       const struct cgroup_apply_options ao = { .devices_always = true };
       if (cgroup_apply_resources_with(l->cg, c->linux_ ? c->linux_->resources : NULL, &ao, err) < 0)
@@ -1009,7 +1034,7 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
     return berth_wrap(err, "%s", config_path);
   if (l->config->linux_ && l->config->linux_->seccomp && seccomp_validate(l->config->linux_->seccomp, err) < 0)
     return berth_wrap(err, "%s", config_path);
-  if (config_validate_create(l->config, err) < 0)
+  if (config_validate_create(l->config, err) < 0 || rootless_check_config(l->config, g->rootless, err) < 0)
     return berth_wrap(err, "%s", config_path);
   if (open_namespace_paths(l->config, ns_fds, err) < 0)
     {

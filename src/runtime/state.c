@@ -40,14 +40,23 @@ const char *container_current_id(void)
   return current_id;
 }
 
-char *state_default_root(void)
+char *state_default_root_for(bool rootless, uid_t euid, const char *xdg, bool run_user_exists)
 {
-  if (geteuid() == 0)
-    return xstrdup("/run/berth");
-  const char *xdg = getenv("XDG_RUNTIME_DIR");
-  if (xdg && *xdg)
+  if (rootless && xdg && *xdg)
     return xasprintf("%s/berth", xdg);
-  return xasprintf("/tmp/berth-%u", (unsigned) geteuid());
+  if (euid == 0)
+    return xstrdup("/run/berth");
+  if (run_user_exists)
+    return xasprintf("/run/user/%u/berth", (unsigned) euid);
+  return NULL;
+}
+
+char *state_default_root(bool rootless)
+{
+  _cleanup_free_ char *run_user = xasprintf("/run/user/%u", (unsigned) geteuid());
+  struct stat st;
+  bool exists = stat(run_user, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+  return state_default_root_for(rootless, geteuid(), getenv("XDG_RUNTIME_DIR"), exists);
 }
 
 static int id_check(const char *id, berth_error_t *err)
