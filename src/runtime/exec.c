@@ -517,6 +517,22 @@ static int setup_channels(struct exec_run *r, const struct exec_options *o, bert
   return 0;
 }
 
+/* Rootless: only in the container's user namespace may we join its pid
+ * namespace, and there is no way back out of it (we have nothing left to
+ * do outside: our children are the exec process). */
+static int enter_user_namespace(const struct exec_run *r, berth_error_t *err)
+{
+  if (r->init_pidfd >= 0 && setns(r->init_pidfd, CLONE_NEWUSER) == 0)
+    return 0;
+  _cleanup_free_ char *path = xasprintf("/proc/%d/ns/user", (int) r->l->pid);
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return berth_fail_sys(err, "open %s", path);
+  if (setns(fd, CLONE_NEWUSER) < 0)
+    return berth_fail_sys(err, "join the container's user namespace");
+  return 0;
+}
+
 /* Our children are born in the init's pid namespace from here on. */
 static int enter_pid_namespace(const struct exec_run *r, int *own, berth_error_t *err)
 {
@@ -556,8 +572,16 @@ static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_e
     .seccomp = filter,
   };
   _cleanup_close_ int own_pid_ns = -1;
+  if ((flags & CLONE_NEWPID) && (flags & CLONE_NEWUSER) && geteuid() != 0)
+    {
+      if (enter_user_namespace(r, err) < 0)
+        return -1;
+      child.ns_flags &= ~CLONE_NEWUSER;
+    }
   if ((flags & CLONE_NEWPID) && enter_pid_namespace(r, &own_pid_ns, err) < 0)
     return -1;
+  if (!(child.ns_flags & CLONE_NEWUSER) && (flags & CLONE_NEWUSER))
+    close(steal_fd(&own_pid_ns)); /* its owner is not ours any more: no way back */
   int cgroup_fd = r->l->cg ? cgroup_clone_fd(r->l->cg) : -1;
   bool in_cgroup = false;
   berth_log_phase("clone");
