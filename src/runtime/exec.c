@@ -258,6 +258,21 @@ static int namespaces_to_join(pid_t init)
   return flags;
 }
 
+/* A rootless caller cannot reach the namespaces of a created container:
+ * its init is berth, cloned on the host side and not dumpable, so its
+ * /proc files are the host root's (and the kernel would read "nothing to
+ * join" into that). Running containers are fine: the init then runs a
+ * program exec'd inside the user namespace. */
+static int check_init_reachable(pid_t init, berth_error_t *err)
+{
+  _cleanup_free_ char *path = xasprintf("/proc/%d/ns/user", (int) init);
+  struct stat st;
+  if (stat(path, &st) == 0 || (errno != EACCES && errno != EPERM))
+    return 0;
+  return berth_fail(err, EPERM, "a rootless exec cannot join the namespaces of a container that is not started "
+                                "(its init is not dumpable until it execs the container's process): start it first");
+}
+
 /* Kernels without setns(pidfd) (< 5.8): one /proc/PID/ns/KIND fd each,
  * all opened before the first setns, the user namespace joined first. */
 static int join_by_proc(pid_t init, int flags, berth_error_t *err)
@@ -556,6 +571,8 @@ static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_e
   const struct spec_linux *lx = r->l->config->linux_;
   _cleanup_(seccomp_program_freep) struct seccomp_program *filter = NULL;
   if (lx && lx->seccomp && seccomp_prepare(lx->seccomp, r->process, &filter, err) < 0)
+    return -1;
+  if (geteuid() != 0 && check_init_reachable(r->l->pid, err) < 0)
     return -1;
   int flags = namespaces_to_join(r->l->pid);
   struct exec_child child = {

@@ -42,7 +42,7 @@ const char *container_current_id(void)
 
 char *state_default_root_for(bool rootless, uid_t euid, const char *xdg, bool run_user_exists)
 {
-  if (rootless && xdg && *xdg)
+  if ((rootless || euid != 0) && xdg && *xdg)
     return xasprintf("%s/berth", xdg);
   if (euid == 0)
     return xstrdup("/run/berth");

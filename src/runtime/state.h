@@ -18,8 +18,8 @@
 
 #define BERTH_ID_MAX 1024
 
-/* Default root: $XDG_RUNTIME_DIR/berth in rootless mode (an empty one
- * counts as unset), else /run/berth for root, else /run/user/<euid>/berth
+/* Default root: $XDG_RUNTIME_DIR/berth for a user or in rootless mode (an
+ * empty one counts as unset), else /run/berth for root, else /run/user/<euid>/berth
  * when that directory is the caller's, else NULL (main then asks for
  * --root). Returns a malloc'ed path. The _for variant is the pure part. */
 char *state_default_root(bool rootless);
