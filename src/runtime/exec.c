@@ -609,8 +609,12 @@ static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_e
       exec_child_main(&child);
     }
   int clone_errno = errno;
+  /* EPERM: our pid namespace belongs to a user namespace we are not root
+   * of (rootless Podman runs us as root of its own): nothing is cloned
+   * after this, so staying is harmless */
   if (own_pid_ns >= 0 && setns(own_pid_ns, CLONE_NEWPID) < 0)
-    berth_log_warning("return to our own pid namespace: %s", strerror(errno));
+    berth_log(errno == EPERM ? BERTH_LOG_DEBUG : BERTH_LOG_WARNING, "return to our own pid namespace: %s",
+              strerror(errno));
   if (pid < 0)
     return berth_fail(err, clone_errno, "clone the exec process");
   r->pid = pid;
