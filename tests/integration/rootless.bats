@@ -52,6 +52,10 @@ teardown() {
     [[ -d "$dir" ]] && rl_berth delete --force "$(basename "$dir")"
   done
   rm -rf "$XDG" "$B" "$RL_HOME/ov" "$RL_HOME/canary" "$RL_HOME/root"
+  if [[ -n "${DELEG:-}" && -d "$DELEG" ]]; then
+    find "$DELEG" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+    rmdir "$DELEG"
+  fi
 }
 
 # as_user CMD...: CMD as the suite's user, in a clean environment
@@ -305,6 +309,24 @@ assert_rl_clean() {
   assert_rl_clean
 }
 
+@test "rootless attack: /dev symlinked out of the rootfs: the bound nodes land inside it, the user's directory is untouched" {
+  mkdir -p "$RL_HOME/canary"
+  echo canary >"$RL_HOME/canary/secret"
+  chown -R "$RL_USER:" "$RL_HOME/canary"
+  rl_bundle '.process.args = ["sh", "-c", "test -c /dev/null && test -c /dev/zero && echo nodes"]
+    | .mounts |= map(select(.destination != "/dev"))'
+  rm -rf "$B/rootfs/dev"
+  ln -s "../../../../../../../../../..$RL_HOME/canary" "$B/rootfs/dev"
+  chown -h "$RL_USER:" "$B/rootfs/dev"
+  run rl_berth run --bundle "$B" "$ID"
+  echo "$output"
+  [ "$(ls "$RL_HOME/canary")" = secret ]
+  [ "$(cat "$RL_HOME/canary/secret")" = canary ]
+  [ "$status" -eq 0 ]
+  [ "$output" = nodes ]
+  assert_rl_clean
+}
+
 @test "rootless attack: a #!/proc/self/exe entrypoint with LD_PRELOAD cannot overwrite the user's own berth binary" {
   command -v gcc >/dev/null || skip "gcc is needed to build the attack"
   rl_bundle '.process.args = ["/entry"] | .process.env += ["LD_PRELOAD=/grab.so"] | .root.readonly = false'
@@ -389,5 +411,48 @@ C
   [[ "$output" != *WRITTEN* ]]
   [ "$(sha256sum <"$RL_BIN")" = "$before" ]
   rl_berth delete --force "$ID"
+  assert_rl_clean
+}
+
+# deleg_berth ARGS...: berth as the user from $DELEG/runner (root moves the
+# shell there first): a cgroup v2 migration needs write access to the
+# common ancestor's cgroup.procs, the delegated subtree's for the user
+deleg_berth() {
+  _runtime sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$DELEG/runner" \
+    runuser -u "$RL_USER" -- env -i PATH=/usr/bin:/bin HOME="$RL_HOME" XDG_RUNTIME_DIR="$XDG" "$RL_BIN" "$@"
+}
+
+@test "rootless with a delegated cgroup v2 subtree: the container's cgroup inside it, limits, ps, pause, update, exec, nothing left" {
+  [[ "$(stat -f -c %T /sys/fs/cgroup)" == cgroup2fs ]] || skip "needs a pure cgroup v2 host (tests/vm/run)"
+  local name="${BERTH_TEST_CGROUP_PREFIX#/}-rl-$$"
+  DELEG="/sys/fs/cgroup/$name"
+  grep -qw memory /sys/fs/cgroup/cgroup.controllers || skip "no memory controller"
+  echo "+memory +pids" >/sys/fs/cgroup/cgroup.subtree_control
+  # what systemd's Delegate=yes does: the directory and its delegation
+  # files belong to the user
+  mkdir "$DELEG" "$DELEG/runner"
+  chown "$RL_USER:" "$DELEG" "$DELEG/cgroup.procs" "$DELEG/cgroup.subtree_control" "$DELEG/cgroup.threads"
+  chown -R "$RL_USER:" "$DELEG/runner"
+  rl_bundle '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = $p
+    | .linux.resources = {memory: {limit: 67108864}, pids: {limit: 20}}' --arg p "/$name/$ID"
+  deleg_berth run -d --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
+  [ "$(cat "$DELEG/$ID/memory.max")" = 67108864 ]
+  [ "$(cat "$DELEG/$ID/pids.max")" = 20 ]
+  local init
+  init="$(deleg_berth state "$ID" | jq -r .pid)"
+  grep -qx "$init" "$DELEG/$ID/cgroup.procs"
+  run deleg_berth ps "$ID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"$init"* ]]
+  deleg_berth pause "$ID"
+  [ "$(deleg_berth state "$ID" | jq -r .status)" = paused ]
+  deleg_berth resume "$ID"
+  deleg_berth update --memory 134217728 "$ID"
+  [ "$(cat "$DELEG/$ID/memory.max")" = 134217728 ]
+  run deleg_berth exec "$ID" sh -c 'cat /proc/self/cgroup'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  deleg_berth delete --force "$ID"
+  [ ! -d "$DELEG/$ID" ]
   assert_rl_clean
 }

@@ -417,6 +417,8 @@ static void test_default_root(void)
   is_str(root_no_xdg, "/run/berth", "root of a user namespace without XDG_RUNTIME_DIR: /run/berth");
   _cleanup_free_ char *run_user = state_default_root_for(true, 1000, "", true);
   is_str(run_user, "/run/user/1000/berth", "user: empty XDG_RUNTIME_DIR, /run/user/UID exists");
+  _cleanup_free_ char *user_not_rootless = state_default_root_for(false, 1000, "/run/user/1000", false);
+  is_str(user_not_rootless, "/run/user/1000/berth", "user with --rootless false: still $XDG_RUNTIME_DIR/berth");
   char *none = state_default_root_for(true, 1000, NULL, false);
   ok(none == NULL, "user without XDG_RUNTIME_DIR nor /run/user/UID: no default (--root asked for)");
   free(none);
