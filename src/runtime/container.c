@@ -850,6 +850,7 @@ static void spawn_setup_ctx(struct spawn *sp, struct lifecycle *l, const char *i
     if (ns_is_new(c, unshared[i].t))
       sp->args.unshare_flags |= unshared[i].flag;
   sp->args.any_userns = ns_is_set(c, SPEC_NS_USER);
+  sp->args.dumpable_until_go = geteuid() != 0 && ns_is_new(c, SPEC_NS_USER);
   sp->args.no_new_keyring = o->no_new_keyring;
   sp->args.preserve_fds = o->preserve_fds;
   sp->args.listen_fds = o->listen_fds;

@@ -304,7 +304,7 @@ void init_main(struct init_args *a)
   spawn_reset_signals();
   /* an unprivileged parent (or its newuidmap) must open our uid_map: we
    * stay dumpable until it is written (enter_namespaces) */
-  if (geteuid() == 0)
+  if (!a->dumpable_until_go)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   berth_log_set_stderr(false);
   if (close_unneeded_fds(a, &err) < 0)
