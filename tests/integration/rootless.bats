@@ -328,3 +328,44 @@ C
   rl_berth delete --force "$ID"
   assert_rl_clean
 }
+
+@test "rootless attack: a cwd symlinked out of the rootfs stays inside it (run and exec); the user's files are untouched" {
+  mkdir -p "$RL_HOME/canary"
+  echo user-secret >"$RL_HOME/canary/secret"
+  chown -R "$RL_USER:" "$RL_HOME/canary"
+  rl_bundle '.process.args = ["sh", "-c", "touch marker; pwd; cat secret 2>/dev/null; true"]
+    | .process.cwd = "/escape" | .root.readonly = false'
+  ln -s "../../../../../../../../../..$RL_HOME/canary" "$B/rootfs/escape"
+  chown -h "$RL_USER:" "$B/rootfs/escape"
+  run rl_berth run --bundle "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$RL_HOME/canary" ]
+  [ ! -e "$RL_HOME/canary/marker" ]
+  [ -e "$B/rootfs$RL_HOME/canary/marker" ]
+  rl_edit '.process.args = ["sleep", "1000"] | .process.cwd = "/"'
+  rl_berth run -d --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
+  run rl_berth exec --cwd /escape "$ID" sh -c 'touch marker2; cat secret 2>/dev/null; true'
+  [ "$status" -eq 0 ]
+  [[ "$output" != *user-secret* ]]
+  [ ! -e "$RL_HOME/canary/marker2" ]
+  rl_berth delete --force "$ID"
+  assert_rl_clean
+}
+
+@test "rootless attack: the user program never gets one of the user's fds leaked into berth (run and exec)" {
+  local probe='for n in 3 4 5 6 7 8 9 10 11 12; do [ -e /proc/$$/fd/$n ] && echo "open $n"; done; echo end'
+  rl_bundle '.process.args = ["sh", "-c", $p]' --arg p "$probe"
+  run as_user sh -c 'exec "$0" "$@" 3<"$HOME" 4</ 5<"$HOME/berth" 7</etc 9</' "$RL_BIN" run --bundle "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = end ]
+  rl_edit '.process.args = ["sleep", "1000"]'
+  rl_berth run -d --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
+  run as_user sh -c 'exec "$0" "$@" 3<"$HOME" 4</ 5<"$HOME/berth" 7</etc 9</' "$RL_BIN" exec "$ID" sh -c "$probe"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = end ]
+  rl_berth delete --force "$ID"
+  assert_rl_clean
+}
