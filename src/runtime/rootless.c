@@ -1,10 +1,12 @@
 /* Rootless mode (rootless.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -321,4 +323,46 @@ int rootless_write_id_maps(pid_t pid, const struct spec_linux *lx, berth_error_t
         return -1;
     }
   return 1;
+}
+
+/* ------------------------------------------------------------------ ps without a cgroup */
+
+static bool pidns_of(pid_t pid, struct stat *st)
+{
+  _cleanup_free_ char *path = xasprintf("/proc/%d/ns/pid", (int) pid);
+  return stat(path, st) == 0;
+}
+
+int rootless_pidns_pids(pid_t init, pid_t **pids, size_t *n, berth_error_t *err)
+{
+  *pids = NULL;
+  *n = 0;
+  struct stat want, mine;
+  if (!pidns_of(getpid(), &mine))
+    return berth_fail_sys(err, "stat /proc/self/ns/pid");
+  if (!pidns_of(init, &want))
+    {
+      if (errno != EACCES && errno != EPERM)
+        return 0; /* gone: no process */
+      *pids = xmalloc(sizeof **pids); /* created: berth is its only process, and not ours to look at */
+      (*pids)[(*n)++] = init;
+      return 0;
+    }
+  if (want.st_dev == mine.st_dev && want.st_ino == mine.st_ino)
+    return berth_fail(err, ENOTSUP, "the container shares our pid namespace and has no cgroup: its processes cannot be told apart");
+  _cleanup_closedir_ DIR *d = opendir("/proc");
+  if (!d)
+    return berth_fail_sys(err, "open /proc");
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL)
+    {
+      long long pid;
+      struct stat st;
+      if (parse_int64(de->d_name, &pid) < 0 || pid <= 0 || pid > INT32_MAX || !pidns_of((pid_t) pid, &st)
+          || st.st_dev != want.st_dev || st.st_ino != want.st_ino)
+        continue;
+      *pids = xreallocarray(*pids, *n + 1, sizeof **pids);
+      (*pids)[(*n)++] = (pid_t) pid;
+    }
+  return 0;
 }

@@ -66,4 +66,10 @@ int rootless_check_config(const struct spec_config *c, bool rootless, berth_erro
  * caller is root (the caller writes them itself). */
 int rootless_write_id_maps(pid_t pid, const struct spec_linux *lx, berth_error_t *err);
 
+/* `ps` of a container without a cgroup: the host pids of the processes in
+ * the init's pid namespace (a created container's init alone: its
+ * namespaces are not the caller's to open). Fails when the container shares
+ * our pid namespace. *pids malloc'ed. */
+int rootless_pidns_pids(pid_t init, pid_t **pids, size_t *n, berth_error_t *err);
+
 #endif

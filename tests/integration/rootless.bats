@@ -21,7 +21,7 @@ load ../lib/rootless
   assert_rl_clean
 }
 
-@test "rootless lifecycle: create, start, state, list, exec, kill, delete; ps, pause and update say there is no cgroup" {
+@test "rootless lifecycle: create, start, state, list, exec, ps, kill, delete; pause and update say there is no cgroup" {
   rl_bundle '.process.args = ["sleep", "1000"]'
   rl_berth create --bundle "$B" "$ID"
   [ "$(rl_berth state "$ID" | jq -r .status)" = created ]
@@ -34,9 +34,20 @@ load ../lib/rootless
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = 0 ]
   [[ "$output" == *"1 sleep"* ]]
+  # no cgroup: ps lists the processes of the container's pid namespace
+  local init
+  init="$(rl_berth state "$ID" | jq -r .pid)"
+  rl_berth exec -d "$ID" sleep 999 </dev/null >/dev/null 2>&1
+  run rl_berth ps --format json "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq length)" = 2 ]
+  [ "$(echo "$output" | jq ".[0] == $init or .[1] == $init")" = true ]
   run rl_berth ps "$ID"
-  [ "$status" -eq 1 ]
-  [[ "$output" == *"no cgroup"*rootless* ]]
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == UID*PID* ]]
+  [[ "$output" == *"sleep 999"* ]]
   run rl_berth pause "$ID"
   [ "$status" -eq 1 ]
   [[ "$output" == *"no cgroup"* ]]
