@@ -45,7 +45,7 @@ int cg_target_need_cgroup(const struct cg_target *t, const char *action, berth_e
 {
   if (t->cg)
     return 0;
-  return berth_fail(err, ENOTSUP, "cannot %s: the container has no cgroup (created with --cgroup-manager disabled)",
+  return berth_fail(err, ENOTSUP, "cannot %s: the container has no cgroup (created rootless without a delegated cgroup, or with --cgroup-manager disabled)",
                     action);
 }
 

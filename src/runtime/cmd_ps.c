@@ -14,6 +14,7 @@
 
 #include "cgroups/cgroups.h"
 #include "runtime/cgcmds.h"
+#include "runtime/rootless.h"
 #include "spec/events.h"
 #include "util/util.h"
 
@@ -107,9 +108,11 @@ int cmd_ps(const struct global_opts *g, int argc, char **argv, berth_error_t *er
     return -1;
   _cleanup_free_ pid_t *pids = NULL;
   size_t n = 0;
-  int r = cg_target_need_cgroup(&t, "list processes", err) < 0 || cgroup_pids(t.cg, &pids, &n, err) < 0
-              ? -1
-              : 0;
+  int r;
+  if (!t.cg && t.state->cgroup_manager && !str_eq(t.state->cgroup_manager, "disabled"))
+    r = cg_target_alive(&t) ? rootless_pidns_pids(t.state->pid, &pids, &n, err) : 0; /* rootless, no cgroup */
+  else
+    r = cg_target_need_cgroup(&t, "list processes", err) < 0 || cgroup_pids(t.cg, &pids, &n, err) < 0 ? -1 : 0;
   cg_target_close(&t);
   if (r < 0)
     return -1;

@@ -29,6 +29,7 @@
 #include "runtime/hostcheck.h"
 #include "runtime/interrupt.h"
 #include "runtime/notify.h"
+#include "runtime/rootless.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
 #include "runtime/sync.h"
@@ -593,16 +594,12 @@ static int write_id_maps(pid_t pid, const struct spec_linux *lx, berth_error_t *
 {
   if (!lx || (lx->n_uid_mappings == 0 && lx->n_gid_mappings == 0))
     return 0;
+  int written = rootless_write_id_maps(pid, lx, err);
+  if (written != 0)
+    return written < 0 ? -1 : 0;
   _cleanup_close_ int proc = procfs_open(PROCFS_PIDS, err);
   if (proc < 0)
     return berth_wrap(err, "user namespace mappings");
-  if (geteuid() != 0 && lx->n_gid_mappings)
-    {
-      /* an unprivileged writer may only map gids with setgroups denied */
-      _cleanup_free_ char *path = xasprintf("%d/setgroups", (int) pid);
-      if (procfs_write(proc, path, "deny", 4, err) < 0)
-        return berth_wrap(err, "user namespace setgroups");
-    }
   if (write_id_map(proc, pid, "uid_map", lx->uid_mappings, lx->n_uid_mappings, err) < 0)
     return -1;
   return write_id_map(proc, pid, "gid_map", lx->gid_mappings, lx->n_gid_mappings, err);
@@ -907,11 +904,37 @@ static void spawn_setup_ctx(struct spawn *sp, struct lifecycle *l, const char *i
     if (ns_is_new(c, unshared[i].t))
       sp->args.unshare_flags |= unshared[i].flag;
   sp->args.any_userns = ns_is_set(c, SPEC_NS_USER);
+  sp->args.dumpable_until_go = geteuid() != 0 && ns_is_new(c, SPEC_NS_USER);
   sp->args.no_new_keyring = o->no_new_keyring;
   sp->args.preserve_fds = o->preserve_fds;
   sp->args.listen_fds = o->listen_fds;
   sp->args.keep_original_groups = str_eq(spec_annotation(c, ANNOTATION_KEEP_ORIGINAL_GROUPS), "1");
   sp->args.state = l->state;
+}
+
+/* Rootless without a cgroup the caller may create: the container runs
+ * without one when linux.resources asks for no limit (as runc does). */
+static int create_cgroup(struct lifecycle *l, bool rootless, berth_error_t *err)
+{
+  _cleanup_error_ berth_error_t e = NULL;
+  if (cgroup_create(l->state->cgroup_path, &l->cg, &e) == 0)
+    return 0;
+  int r = berth_error_ret(e);
+  if (!rootless || (r != -EACCES && r != -EPERM && r != -EROFS))
+    {
+      *err = steal_pointer(&e);
+      return r;
+    }
+  const struct spec_linux *lx = l->config->linux_;
+  const char *field = rootless_resources_field(lx ? lx->resources : NULL);
+  if (field)
+    return berth_fail(err, -r, "%s: a limit needs a cgroup, and this rootless caller may not create one (%s); "
+                      "delegate a cgroup v2 subtree to the user and set linux.cgroupsPath inside it, or drop linux.resources",
+                      field, berth_error_msg(e));
+  berth_log_debug("rootless: no cgroup: %s", berth_error_msg(e));
+  free(l->state->cgroup_path);
+  l->state->cgroup_path = NULL;
+  return 0;
 }
 
 /* Everything between "state dir exists" and "created". */
@@ -930,8 +953,11 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
   if (l->state->cgroup_path)
     {
       berth_log_phase("cgroup");
-      if (cgroup_create(l->state->cgroup_path, &l->cg, err) < 0)
+      if (create_cgroup(l, g->rootless, err) < 0)
         return -1;
+    }
+  if (l->cg)
+    {
       berth_log_debug("cgroup driver %s, path %s",
                       g->cgroup_manager == CGROUP_MANAGER_SYSTEMD ? "systemd" : "cgroupfs", l->state->cgroup_path);
       cgroup_log_dirs(l->cg);
@@ -1106,7 +1132,7 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
     return berth_wrap(err, "%s", config_path);
   if (l->config->linux_ && l->config->linux_->seccomp && seccomp_validate(l->config->linux_->seccomp, err) < 0)
     return berth_wrap(err, "%s", config_path);
-  if (config_validate_create(l->config, err) < 0)
+  if (config_validate_create(l->config, err) < 0 || rootless_check_config(l->config, g->rootless, err) < 0)
     return berth_wrap(err, "%s", config_path);
   if (open_namespace_paths(l->config, ns_fds, err) < 0)
     {

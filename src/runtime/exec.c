@@ -258,6 +258,21 @@ static int namespaces_to_join(pid_t init)
   return flags;
 }
 
+/* A rootless caller cannot reach the namespaces of a created container:
+ * its init is berth, cloned on the host side and not dumpable, so its
+ * /proc files are the host root's (and the kernel would read "nothing to
+ * join" into that). Running containers are fine: the init then runs a
+ * program exec'd inside the user namespace. */
+static int check_init_reachable(pid_t init, berth_error_t *err)
+{
+  _cleanup_free_ char *path = xasprintf("/proc/%d/ns/user", (int) init);
+  struct stat st;
+  if (stat(path, &st) == 0 || (errno != EACCES && errno != EPERM))
+    return 0;
+  return berth_fail(err, EPERM, "a rootless exec cannot join the namespaces of a container that is not started "
+                                "(its init is not dumpable until it execs the container's process): start it first");
+}
+
 /* Kernels without setns(pidfd) (< 5.8): one /proc/PID/ns/KIND fd each,
  * all opened before the first setns, the user namespace joined first. */
 static int join_by_proc(pid_t init, int flags, berth_error_t *err)
@@ -543,6 +558,22 @@ static int setup_channels(struct exec_run *r, const struct exec_options *o, bert
   return 0;
 }
 
+/* Rootless: only in the container's user namespace may we join its pid
+ * namespace, and there is no way back out of it (we have nothing left to
+ * do outside: our children are the exec process). */
+static int enter_user_namespace(const struct exec_run *r, berth_error_t *err)
+{
+  if (r->init_pidfd >= 0 && setns(r->init_pidfd, CLONE_NEWUSER) == 0)
+    return 0;
+  _cleanup_free_ char *path = xasprintf("/proc/%d/ns/user", (int) r->l->pid);
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return berth_fail_sys(err, "open %s", path);
+  if (setns(fd, CLONE_NEWUSER) < 0)
+    return berth_fail_sys(err, "join the container's user namespace");
+  return 0;
+}
+
 /* Our children are born in the init's pid namespace from here on. */
 static int enter_pid_namespace(const struct exec_run *r, int *own, berth_error_t *err)
 {
@@ -567,6 +598,8 @@ static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_e
   _cleanup_(seccomp_program_freep) struct seccomp_program *filter = NULL;
   if (lx && lx->seccomp && seccomp_prepare(lx->seccomp, r->process, &filter, err) < 0)
     return -1;
+  if (geteuid() != 0 && check_init_reachable(r->l->pid, err) < 0)
+    return -1;
   int flags = namespaces_to_join(r->l->pid);
   log_joined_namespaces(r->l->pid, flags);
   struct exec_child child = {
@@ -583,8 +616,16 @@ static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_e
     .seccomp = filter,
   };
   _cleanup_close_ int own_pid_ns = -1;
+  if ((flags & CLONE_NEWPID) && (flags & CLONE_NEWUSER) && geteuid() != 0)
+    {
+      if (enter_user_namespace(r, err) < 0)
+        return -1;
+      child.ns_flags &= ~CLONE_NEWUSER;
+    }
   if ((flags & CLONE_NEWPID) && enter_pid_namespace(r, &own_pid_ns, err) < 0)
     return -1;
+  if (!(child.ns_flags & CLONE_NEWUSER) && (flags & CLONE_NEWUSER))
+    close(steal_fd(&own_pid_ns)); /* its owner is not ours any more: no way back */
   int cgroup_fd = r->l->cg ? cgroup_clone_fd(r->l->cg) : -1;
   bool in_cgroup = false;
   berth_log_phase("clone");
@@ -595,8 +636,12 @@ static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_e
       exec_child_main(&child);
     }
   int clone_errno = errno;
+  /* EPERM: our pid namespace belongs to a user namespace we are not root
+   * of (rootless Podman runs us as root of its own): nothing is cloned
+   * after this, so staying is harmless */
   if (own_pid_ns >= 0 && setns(own_pid_ns, CLONE_NEWPID) < 0)
-    berth_log_warning("return to our own pid namespace: %s", strerror(errno));
+    berth_log(errno == EPERM ? BERTH_LOG_DEBUG : BERTH_LOG_WARNING, "return to our own pid namespace: %s",
+              strerror(errno));
   if (pid < 0)
     return berth_fail(err, clone_errno, "clone the exec process");
   r->pid = pid;

@@ -125,6 +125,8 @@ static int enter_namespaces(struct init_args *a, berth_error_t *err)
   int32_t pid_seen_by_parent;
   if (sync_expect(a->sync_fd, SYNC_GO, &pid_seen_by_parent, err) < 0)
     return berth_wrap(err, "wait for the runtime");
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return berth_fail_sys(err, "prctl(PR_SET_DUMPABLE)");
   a->state->pid = pid_seen_by_parent;
   /* the time namespace before we become root of the user namespace: our
    * non-dumpable /proc/self/timens_offsets belongs to the host's root,
@@ -355,7 +357,10 @@ void init_main(struct init_args *a)
   if (a->lock_fd >= 0)
     close(a->lock_fd);
   spawn_reset_signals();
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* an unprivileged parent (or its newuidmap) must open our uid_map: we
+   * stay dumpable until it is written (enter_namespaces) */
+  if (!a->dumpable_until_go)
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   berth_log_set_stderr(false);
   if (close_unneeded_fds(a, &err) < 0)
     {

@@ -3,6 +3,7 @@ libberth_a_SOURCES += src/runtime/cli.c src/runtime/commands.c src/runtime/seale
 include $(srcdir)/src/runtime/cli.mk
 include $(srcdir)/src/runtime/lifecycle.mk
 include $(srcdir)/src/runtime/linux.mk
+include $(srcdir)/src/runtime/rootless.mk
 check_PROGRAMS += tests/unit/test_sealed
 tests_unit_test_sealed_SOURCES = tests/unit/test_sealed.c tests/unit/tap.h
 tests_unit_test_sealed_LDADD = $(UNIT_LDADD)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "runtime/cli.h"
+#include "runtime/rootless.h"
 #include "runtime/sealed.h"
 #include "runtime/state.h"
 #include "spec/spec.h"
@@ -71,7 +72,7 @@ static int parse_rootless(const char *s, struct global_opts *g, berth_error_t *e
   if (s == NULL || str_eq(s, "auto"))
     {
       g->rootless_set = false;
-      g->rootless = geteuid() != 0;
+      g->rootless = rootless_detect();
     }
   else if (str_eq(s, "true") || str_eq(s, "false"))
     {
@@ -103,10 +104,10 @@ static int parse_cgroup_manager(const struct global_args *a, struct global_opts 
 }
 
 /* --root as an absolute path (commands may change directory), or the default */
-static char *resolve_root(const char *root)
+static char *resolve_root(const char *root, bool rootless)
 {
   if (root == NULL || *root == '\0')
-    return state_default_root();
+    return state_default_root(rootless);
   if (root[0] == '/')
     return xstrdup(root);
   _cleanup_free_ char *cwd = get_current_dir_name();
@@ -178,6 +179,13 @@ static int dispatch(const struct global_opts *g, const struct cli_option *opts, 
       berth_fail(&err, 0, "unknown command \"%s\"; run 'berth --help' for the list", pos[0]);
       return report(NULL, err);
     }
+  if (!g->root && !str_eq(cmd->name, "spec") && !str_eq(cmd->name, "features"))
+    {
+      berth_fail(&err, 0, "no state directory: XDG_RUNTIME_DIR is unset and /run/user/%u does not exist; "
+                          "give one with --root DIR",
+                 (unsigned) geteuid());
+      return report(cmd->name, err);
+    }
   if (cmd->needs_sealed_exe && sealed_reexec_unless_sealed(argv, &err) < 0)
     return report(cmd->name, err);
   int ret = cmd->run(g, npos - 1, pos + 1, &err);
@@ -191,7 +199,7 @@ int main(int argc, char **argv)
 {
   struct global_args a = {0};
   const struct cli_option opts[] = {
-    {"root", 0, CLI_STRING, &a.root, "DIR", "state directory (default /run/berth for root)"},
+    {"root", 0, CLI_STRING, &a.root, "DIR", "state directory (default /run/berth; rootless $XDG_RUNTIME_DIR/berth)"},
     {"log", 0, CLI_STRING, &a.log_path, "PATH", "also write messages to this file"},
     {"log-format", 0, CLI_STRING, &a.log_format, "text|json", "format of the --log file (default text)"},
     {"log-level", 0, CLI_STRING, &a.log_level, "LEVEL", "error, warn, info or debug (default warn)"},
@@ -227,7 +235,7 @@ int main(int argc, char **argv)
     ret = report(NULL, err);
   else
     {
-      g.root = resolve_root(a.root);
+      g.root = resolve_root(a.root, g.rootless);
       ret = dispatch(&g, opts, help, npos, pos, argv);
     }
   /* output that did not reach stdout is a failure, not a silent success */

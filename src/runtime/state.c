@@ -45,14 +45,23 @@ const char *container_current_id(void)
   return current_id;
 }
 
-char *state_default_root(void)
+char *state_default_root_for(bool rootless, uid_t euid, const char *xdg, bool run_user_exists)
 {
-  if (geteuid() == 0)
-    return xstrdup("/run/berth");
-  const char *xdg = getenv("XDG_RUNTIME_DIR");
-  if (xdg && *xdg)
+  if ((rootless || euid != 0) && xdg && *xdg)
     return xasprintf("%s/berth", xdg);
-  return xasprintf("/tmp/berth-%u", (unsigned) geteuid());
+  if (euid == 0)
+    return xstrdup("/run/berth");
+  if (run_user_exists)
+    return xasprintf("/run/user/%u/berth", (unsigned) euid);
+  return NULL;
+}
+
+char *state_default_root(bool rootless)
+{
+  _cleanup_free_ char *run_user = xasprintf("/run/user/%u", (unsigned) geteuid());
+  struct stat st;
+  bool exists = stat(run_user, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+  return state_default_root_for(rootless, geteuid(), getenv("XDG_RUNTIME_DIR"), exists);
 }
 
 static int id_check(const char *id, berth_error_t *err)
@@ -313,6 +322,23 @@ static int remove_dir_contents(int dir_fd, const char *label, berth_error_t *err
   return remove_dir_contents_but(dir_fd, label, NULL, err);
 }
 
+/* A directory of ours with mode 0 (overlayfs leaves work/work so for a
+ * rootless caller, who has no CAP_DAC_OVERRIDE): make it 0700, through an
+ * O_PATH fd of the very directory, and open it. */
+static int open_after_chmod(int parent_fd, const char *name)
+{
+  _cleanup_close_ int path_fd = openat(parent_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (path_fd < 0)
+    return -1;
+  _cleanup_free_ char *magic = xasprintf("/proc/self/fd/%d", path_fd);
+  if (chmod(magic, 0700) < 0)
+    {
+      errno = EACCES;
+      return -1;
+    }
+  return openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 /* Remove name and, when it is a real directory, everything below it;
  * symlinks are removed, never followed. */
 static int remove_tree_at(int parent_fd, const char *name, const char *label, berth_error_t *err)
@@ -322,6 +348,8 @@ static int remove_tree_at(int parent_fd, const char *name, const char *label, be
   if (errno != EISDIR && errno != EPERM)
     return berth_fail_sys(err, "remove %s/%s", label, name);
   _cleanup_close_ int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == EACCES)
+    fd = open_after_chmod(parent_fd, name);
   if (fd < 0)
     return berth_fail_sys(err, "open %s/%s", label, name);
   _cleanup_free_ char *sub = xasprintf("%s/%s", label, name);

@@ -20,10 +20,12 @@
 
 #define BERTH_ID_MAX 1024
 
-/* Default root: /run/berth for root; $XDG_RUNTIME_DIR/berth otherwise
- * (empty XDG_RUNTIME_DIR counts as unset, then /run/berth as well when we
- * are root, /tmp/berth-<uid> otherwise). Returns a malloc'ed path. */
-char *state_default_root(void);
+/* Default root: $XDG_RUNTIME_DIR/berth for a user or in rootless mode (an
+ * empty one counts as unset), else /run/berth for root, else /run/user/<euid>/berth
+ * when that directory is the caller's, else NULL (main then asks for
+ * --root). Returns a malloc'ed path. The _for variant is the pure part. */
+char *state_default_root(bool rootless);
+char *state_default_root_for(bool rootless, uid_t euid, const char *xdg, bool run_user_exists);
 
 /* Rejects "", ".", "..", anything with '/' or NUL or control characters,
  * and ids longer than BERTH_ID_MAX. */

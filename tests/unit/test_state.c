@@ -419,25 +419,21 @@ static void test_rfc3339(void)
 
 static void test_default_root(void)
 {
-  setenv("XDG_RUNTIME_DIR", "/run/user/4242", 1);
-  _cleanup_free_ char *with_xdg = state_default_root();
-  setenv("XDG_RUNTIME_DIR", "", 1);
-  _cleanup_free_ char *empty_xdg = state_default_root();
-  unsetenv("XDG_RUNTIME_DIR");
-  _cleanup_free_ char *no_xdg = state_default_root();
-  if (geteuid() == 0)
-    {
-      is_str(with_xdg, "/run/berth", "root: /run/berth even with XDG_RUNTIME_DIR");
-      is_str(empty_xdg, "/run/berth", "root: /run/berth with empty XDG_RUNTIME_DIR");
-      is_str(no_xdg, "/run/berth", "root: /run/berth without XDG_RUNTIME_DIR");
-    }
-  else
-    {
-      _cleanup_free_ char *fallback = xasprintf("/tmp/berth-%u", (unsigned) geteuid());
-      is_str(with_xdg, "/run/user/4242/berth", "user: $XDG_RUNTIME_DIR/berth");
-      is_str(empty_xdg, fallback, "user: empty XDG_RUNTIME_DIR counts as unset");
-      is_str(no_xdg, fallback, "user: no XDG_RUNTIME_DIR");
-    }
+  _cleanup_free_ char *xdg = state_default_root_for(true, 1000, "/run/user/1000", false);
+  is_str(xdg, "/run/user/1000/berth", "rootless: $XDG_RUNTIME_DIR/berth");
+  _cleanup_free_ char *userns_root = state_default_root_for(true, 0, "/run/user/1000", true);
+  is_str(userns_root, "/run/user/1000/berth", "root of a user namespace: $XDG_RUNTIME_DIR/berth");
+  _cleanup_free_ char *host_root = state_default_root_for(false, 0, "/run/user/4242", true);
+  is_str(host_root, "/run/berth", "root: /run/berth even with XDG_RUNTIME_DIR");
+  _cleanup_free_ char *root_no_xdg = state_default_root_for(true, 0, "", false);
+  is_str(root_no_xdg, "/run/berth", "root of a user namespace without XDG_RUNTIME_DIR: /run/berth");
+  _cleanup_free_ char *run_user = state_default_root_for(true, 1000, "", true);
+  is_str(run_user, "/run/user/1000/berth", "user: empty XDG_RUNTIME_DIR, /run/user/UID exists");
+  _cleanup_free_ char *user_not_rootless = state_default_root_for(false, 1000, "/run/user/1000", false);
+  is_str(user_not_rootless, "/run/user/1000/berth", "user with --rootless false: still $XDG_RUNTIME_DIR/berth");
+  char *none = state_default_root_for(true, 1000, NULL, false);
+  ok(none == NULL, "user without XDG_RUNTIME_DIR nor /run/user/UID: no default (--root asked for)");
+  free(none);
 }
 
 static void test_record_roundtrip(void)
