@@ -222,16 +222,3 @@ val() {
   [[ "$output" == *'.linux.resources.devices[1].type'* ]]
   assert_no_leftovers "$ID"
 }
-
-@test "drivers: the systemd cgroup manager is a clear error (none here yet) and leaves nothing" {
-  make_bundle "$B" '.process.args = ["true"]'
-  local want='is not implemented yet'
-  [[ -d /run/systemd/system ]] || want='systemd is not running on this host'
-  for opts in --systemd-cgroup "--cgroup-manager systemd"; do
-    # shellcheck disable=SC2086
-    run "$BERTH" --root "$BERTH_ROOT" $opts run --bundle "$B" "$ID"
-    [ "$status" -ne 0 ]
-    [[ "$output" == *"$want"* ]]
-    assert_no_leftovers "$ID"
-  done
-}
