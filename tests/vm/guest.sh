@@ -94,7 +94,10 @@ shutdown() {
 
 # --systemd (tests/vm/run): systemd becomes PID 1 and mounts the API file
 # systems itself; a minimal default target runs the command in a unit
-# (run_under_systemd) that writes the status and powers off.
+# (run_under_systemd) that writes the status and powers off. It is named with
+# --unit (systemd takes the host's /.dockerenv for a container and then
+# ignores the kernel command line), so nothing the host's default.target
+# wants is started.
 exec_systemd() {
 	bind_host_paths
 	mkdir -p /etc/systemd/system
@@ -108,17 +111,18 @@ exec_systemd() {
 	[Unit]
 	Description=berth VM test command
 	DefaultDependencies=no
+	Wants=local-fs.target
+	After=local-fs.target systemd-tmpfiles-setup.service
 	[Service]
 	Type=simple
 	Environment=HOME=/root PATH=$PATH
 	ExecStart=/bin/sh $OUT/guest.sh --under-systemd
 	TimeoutStartSec=infinity
-	StandardOutput=console
-	StandardError=console
+	StandardOutput=journal+console
+	StandardError=journal+console
 	EOT
-	ln -sfn berth-vm.target /etc/systemd/system/default.target
 	log "exec /lib/systemd/systemd at uptime $(cut -d' ' -f1 /proc/uptime) s"
-	exec /lib/systemd/systemd --log-target=console --show-status=no
+	exec /lib/systemd/systemd --unit=berth-vm.target --log-target=console --show-status=no
 }
 
 run_under_systemd() {
