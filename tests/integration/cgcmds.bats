@@ -54,13 +54,13 @@ status_of() {
 cgdir() {
   local c=$1 mnt
   if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
-    echo "/sys/fs/cgroup/berth/$ID"
+    echo "/sys/fs/cgroup$(berth_cgroup_of "$ID")"
     return
   fi
   mnt="$(awk -v c="$c" '{ for (i = 7; i <= NF; i++) if ($i == "-") {
       if ($(i+1) == "cgroup") { n = split($(i+3), o, ","); for (j = 1; j <= n; j++) if (o[j] == c) print $5 }
       break } }' /proc/self/mountinfo | head -n1)"
-  echo "$mnt/berth/$ID"
+  echo "$mnt$(berth_cgroup_of "$ID")"
 }
 
 memory_limit_file() {

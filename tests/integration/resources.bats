@@ -35,7 +35,7 @@ detached() {
 cg_dir() {
   local c=$1 mnt
   if $V2; then
-    echo "/sys/fs/cgroup/berth/$ID"
+    echo "/sys/fs/cgroup$(berth_cgroup_of "$ID")"
     return
   fi
   mnt="$(awk -v c="$c" '{ for (i = 7; i <= NF; i++) if ($i == "-") {
@@ -45,7 +45,7 @@ cg_dir() {
     mnt="$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i+1) == "cgroup2") print $5; break } }' \
       /proc/self/mountinfo | head -n1)"
   fi
-  echo "$mnt/berth/$ID"
+  echo "$mnt$(berth_cgroup_of "$ID")"
 }
 
 # first word of a file (or the line that starts with KEY)
