@@ -166,6 +166,16 @@ static int bus_fail(berth_error_t *err, int r, const sd_bus_error *e, const char
   return berth_fail(err, -r, "%s: %s", what, strerror(-r));
 }
 
+/* On the system bus systemd sends JobRemoved to subscribers (and to the
+ * job's requester); on its private socket to everyone. Best effort. */
+static void subscribe(sd_bus *bus)
+{
+  _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL;
+  _cleanup_bus_error_ sd_bus_error e = SD_BUS_ERROR_NULL;
+  if (sd.new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe") >= 0)
+    (void) sd.call(bus, m, SD_JOB_TIMEOUT_US, &e, &reply);
+}
+
 /* As root the private socket: no dbus-daemon in the way (and none needed). */
 static int bus_connect(sd_bus **out, berth_error_t *err)
 {
@@ -179,8 +189,12 @@ static int bus_connect(sd_bus **out, berth_error_t *err)
           || (r = sd.start(bus)) < 0)
         return bus_fail(err, r, NULL, "connect to systemd at " SYSTEMD_PRIVATE_SOCKET);
     }
-  else if ((r = sd.open_system(&bus)) < 0)
-    return bus_fail(err, r, NULL, "connect to the D-Bus system bus");
+  else
+    {
+      if ((r = sd.open_system(&bus)) < 0)
+        return bus_fail(err, r, NULL, "connect to the D-Bus system bus");
+      subscribe(bus);
+    }
   *out = steal_pointer(&bus);
   return 0;
 }
