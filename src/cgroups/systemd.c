@@ -515,16 +515,16 @@ int cgroup_sd_apply(struct berth_cgroup *cg, const struct spec_resources *r,
   return ret < 0 ? -1 : 1;
 }
 
-/* the hierarchies systemd does not manage (v1 freezer, cpuset, ...) get
- * the same path by hand; what systemd made is there already */
+/* The hierarchies systemd does not manage (v1 freezer, cpuset, ...) get
+ * the same path by hand; what systemd made is there already. On v2 the
+ * controllers systemd does not know (hugetlb, rdma, misc) are enabled down
+ * to the scope as the cgroupfs driver does: systemd leaves them alone. */
 static int make_missing_dirs(struct berth_cgroup *cg, berth_error_t *err)
 {
-  static const struct cgroup_level_hooks no_hooks = { 0 };
   for (size_t i = 0; i < cg->n_dirs; i++)
     {
       struct cgroup_dir *d = &cg->dirs[i];
-      int r = d->v2 ? cgroup_fs_mkdir_levels(d, cg->path, &no_hooks, err)
-                    : cgroup_v1_create_dir(d, cg->path, err);
+      int r = d->v2 ? cgroup_v2_create_dir(d, cg->path, err) : cgroup_v1_create_dir(d, cg->path, err);
       if (r < 0)
         return -1;
     }
