@@ -84,8 +84,23 @@ _runtime() {
   fi
 }
 
+# BERTH_TEST_CGROUP_MANAGER=systemd (tests/vm/run --systemd): every berth
+# call of a suite uses the systemd cgroup driver; a container's default
+# cgroup is then its scope (berth_cgroup_of)
+BERTH_CGROUP_ARGS=()
+[[ "${BERTH_TEST_CGROUP_MANAGER:-}" == systemd ]] && BERTH_CGROUP_ARGS=(--systemd-cgroup)
+
 berth() {
-  _runtime "$BERTH" --root "$BERTH_ROOT" "$@"
+  _runtime "$BERTH" --root "$BERTH_ROOT" "${BERTH_CGROUP_ARGS[@]}" "$@"
+}
+
+# the cgroup of container ID without a cgroupsPath
+berth_cgroup_of() {
+  if [[ "${BERTH_TEST_CGROUP_MANAGER:-}" == systemd ]]; then
+    echo "/system.slice/berth-$1.scope"
+  else
+    echo "/berth/$1"
+  fi
 }
 
 oracle_runc() {
@@ -128,8 +143,8 @@ _cgroup_mounts() {
 berth_cgroup_dirs() {
   local id=${1:?berth_cgroup_dirs: ID missing} path=${2:-} mnt
   case "$path" in
-    "") path="/berth/$id" ;;
-    *:*) return 0 ;; # systemd slice:prefix:name, not used by these tests
+    "") path="$(berth_cgroup_of "$id")" ;;
+    *:*) return 0 ;; # systemd slice:prefix:name: systemd.bats checks those
     /*) ;;
     *) path="/berth/$path" ;;
   esac

@@ -17,6 +17,7 @@
 #include "cgroups/cgroups_internal.h"
 #include "cgroups/resources.h"
 #include "util/log.h"
+#include "cgroups/systemd.h"
 #include "util/util.h"
 
 #define CGROUP_FS_ROOT "/sys/fs/cgroup"
@@ -280,6 +281,7 @@ void cgroup_free(struct berth_cgroup *cg)
   free(cg->path);
   if (cg->clone_fd >= 0)
     close(cg->clone_fd);
+  cgroup_sd_free(cg->sd);
   free(cg);
 }
 
@@ -393,7 +395,7 @@ void cgroup_log_dirs(const struct berth_cgroup *cg)
 
 int cgroup_clone_fd(struct berth_cgroup *cg)
 {
-  if (cg->mode != CGROUP_MODE_UNIFIED)
+  if (cg->mode != CGROUP_MODE_UNIFIED || (cg->sd && cgroup_sd_made_nothing(cg)))
     return -1;
   if (cg->clone_fd < 0)
     cg->clone_fd = open(cg->dirs[0].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -404,9 +406,13 @@ int cgroup_enter(struct berth_cgroup *cg, pid_t pid, berth_error_t *err)
 {
   char buf[32];
   snprintf(buf, sizeof(buf), "%d", (int) pid);
+  if (cg->sd && cgroup_sd_start(cg, pid, err) < 0)
+    return -1;
   for (size_t i = 0; i < cg->n_dirs; i++)
     if (cgroup_fs_write(cg->dirs[i].path, "cgroup.procs", buf, err) < 0)
       return berth_wrap(err, "move pid %d into cgroup %s", (int) pid, cg->path);
+  if (cg->sd && cgroup_sd_apply_pending(cg, err) < 0)
+    return -1;
   return 0;
 }
 
@@ -529,7 +535,7 @@ static size_t pids_left(struct berth_cgroup *cg)
   return n;
 }
 
-int cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err)
+static int destroy_cgroupfs(struct berth_cgroup *cg, berth_error_t *err)
 {
   const char *busy = NULL;
   /* the common case (the container is gone) costs one rmdir per hierarchy:
@@ -573,11 +579,34 @@ int cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err)
   return berth_fail(err, e, "destroy cgroup %s: rmdir %s", cg->path, busy);
 }
 
+/* the systemd driver kills through cgroupfs first: stopping a unit with
+ * processes in it would wait for their SIGTERM */
+int cgroup_destroy(struct berth_cgroup *cg, berth_error_t *err)
+{
+  if (cg->sd && cgroup_sd_made_nothing(cg))
+    return 0;
+  if (destroy_cgroupfs(cg, err) < 0)
+    return -1;
+  return cg->sd ? cgroup_sd_stop(cg, err) : 0;
+}
+
 int cgroup_apply_resources_with(struct berth_cgroup *cg, const struct spec_resources *r,
                                 const struct cgroup_apply_options *o, berth_error_t *err)
 {
   if (r == NULL && !(o && o->devices_always))
     return 0;
+  if (cg->sd)
+    {
+      int sd = cgroup_sd_apply(cg, r, o, err);
+      if (sd <= 0)
+        return sd < 0 ? berth_wrap(err, "cgroup %s", cg->path) : 0;
+    }
+  return cgroup_apply_files(cg, r, o, err);
+}
+
+int cgroup_apply_files(struct berth_cgroup *cg, const struct spec_resources *r,
+                       const struct cgroup_apply_options *o, berth_error_t *err)
+{
   int ret = cg->mode == CGROUP_MODE_UNIFIED ? cgroup_v2_apply_resources_with(&cg->dirs[0], r, o, err)
                                             : cgroup_v1_apply_resources_with(cg, r, o, err);
   return ret < 0 ? berth_wrap(err, "cgroup %s", cg->path) : 0;
@@ -593,17 +622,74 @@ bool cgroup_is_frozen(struct berth_cgroup *cg)
   return cg->mode == CGROUP_MODE_UNIFIED ? cgroup_v2_is_frozen(&cg->dirs[0]) : cgroup_v1_is_frozen(cg);
 }
 
-int cgroup_systemd_check(berth_error_t *err)
+/* the cgroupsPath as errors name it: an empty one is the default it stands for */
+static char *systemd_what(const char *cgroups_path, const char *id)
 {
-  struct stat st;
-  if (stat("/run/systemd/system", &st) < 0 || !S_ISDIR(st.st_mode))
-    return berth_fail(err, ENOTSUP,
-                      "the systemd cgroup manager (--systemd-cgroup, --cgroup-manager systemd) needs "
-                      "systemd, and systemd is not running on this host (no /run/systemd/system): use "
-                      "--cgroup-manager cgroupfs");
-  return berth_fail(err, ENOTSUP,
-                    "the systemd cgroup manager (--systemd-cgroup, --cgroup-manager systemd) is not "
-                    "implemented yet: use --cgroup-manager cgroupfs");
+  if (cgroups_path && cgroups_path[0])
+    return xstrdup(cgroups_path);
+  return xasprintf("%s:%s:%s", BERTH_SYSTEMD_SLICE, BERTH_SYSTEMD_PREFIX, id ? id : "");
+}
+
+int cgroup_systemd_check(const char *cgroups_path, const char *id, berth_error_t *err)
+{
+  _cleanup_free_ char *path = NULL;
+  if (cgroup_systemd_resolve_path(cgroups_path, id, &path, err) < 0)
+    return -1;
+  if (cgroup_systemd_available(err) < 0)
+    {
+      _cleanup_free_ char *what = systemd_what(cgroups_path, id);
+      return berth_wrap(err, "cgroupsPath \"%s\"", what);
+    }
+  return 0;
+}
+
+int cgroup_systemd_resolve_path(const char *cgroups_path, const char *id, char **out, berth_error_t *err)
+{
+  struct cgroup_systemd_unit u;
+  if (cgroup_systemd_parse_path(cgroups_path, id, &u, err) < 0)
+    return -1;
+  *out = steal_pointer(&u.cg_path);
+  cgroup_systemd_unit_clear(&u);
+  return 0;
+}
+
+int cgroup_systemd_create(const char *cgroups_path, const char *id, const struct spec_kv *annotations,
+                          size_t n_annotations, struct berth_cgroup **out, berth_error_t *err)
+{
+  _cleanup_free_ char *what = systemd_what(cgroups_path, id);
+  if (discover_host(err) < 0)
+    return berth_wrap(err, "cgroupsPath \"%s\"", what);
+  struct cgroup_systemd_unit u;
+  if (cgroup_systemd_parse_path(cgroups_path, id, &u, err) < 0)
+    return -1;
+  struct sd_props extra = { 0 };
+  if (cgroup_systemd_annotation_props(annotations, n_annotations, &extra, err) < 0)
+    {
+      cgroup_systemd_unit_clear(&u);
+      return -1;
+    }
+  struct berth_cgroup *cg = cgroup_new(u.cg_path);
+  cg->sd = cgroup_sd_new_for_create(&u, what, &extra);
+  *out = cg;
+  return 0;
+}
+
+int cgroup_open_managed(const char *path, const char *manager, struct berth_cgroup **out, berth_error_t *err)
+{
+  if (!str_eq(manager, "systemd"))
+    return cgroup_open(path, out, err);
+  struct cgroup_systemd_unit u;
+  if (cgroup_systemd_unit_from_cg_path(path, &u, err) < 0)
+    return berth_wrap(err, "open cgroup %s", path);
+  _cleanup_cgroup_ struct berth_cgroup *cg = NULL;
+  if (cgroup_open(path, &cg, err) < 0)
+    {
+      cgroup_systemd_unit_clear(&u);
+      return -1;
+    }
+  cg->sd = cgroup_sd_new_for_open(&u);
+  *out = steal_pointer(&cg);
+  return 0;
 }
 
 /* --------------------------------------------------------- exec --cgroup */

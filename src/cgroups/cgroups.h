@@ -118,10 +118,29 @@ bool cgroup_is_frozen(struct berth_cgroup *cg);
  * call it when the process does not answer. */
 int cgroup_check_not_frozen(struct berth_cgroup *cg, berth_error_t *err);
 
-/* The systemd cgroup manager (--systemd-cgroup, --cgroup-manager systemd)
- * is not there yet: always fails, saying whether systemd runs on this
- * host at all (sd_booted's test: /run/systemd/system). */
-int cgroup_systemd_check(berth_error_t *err);
+/* ---- the systemd cgroup manager (--systemd-cgroup, --cgroup-manager
+ * systemd; systemd.h). cgroupsPath is "slice:prefix:name"; the container's
+ * cgroup is the transient scope prefix-name.scope in that slice (or the
+ * slice name itself), started with Delegate=yes and the init's pid when
+ * cgroup_enter puts the init in it. Everything else (kill --all, ps,
+ * pause, stats, events, exec) works on the cgroupfs path as with cgroupfs. */
+
+/* The cgroupsPath is valid for systemd, systemd runs here and berth can
+ * talk to it; else a clear error naming the cgroupsPath. */
+int cgroup_systemd_check(const char *cgroups_path, const char *id, berth_error_t *err);
+/* Pure: the cgroup path of the unit ("/system.slice/berth-ID.scope") */
+int cgroup_systemd_resolve_path(const char *cgroups_path, const char *id, char **out, berth_error_t *err);
+/* A handle for a new container's unit: nothing is made until cgroup_enter
+ * (cgroup_clone_fd is -1 until then); cgroup_apply_resources* before it
+ * keeps r (the caller keeps it alive) for then; annotations
+ * org.systemd.property.NAME add properties. cgroup_destroy stops the unit
+ * (if it was started). */
+int cgroup_systemd_create(const char *cgroups_path, const char *id, const struct spec_kv *annotations,
+                          size_t n_annotations, struct berth_cgroup **out, berth_error_t *err);
+/* cgroup_open for a container made with the state's cgroupManager: with
+ * "systemd" cgroup_destroy also stops the unit and cgroup_apply_resources
+ * also sets the unit's properties */
+int cgroup_open_managed(const char *path, const char *manager, struct berth_cgroup **out, berth_error_t *err);
 
 /* ---- pause/resume, stats, OOM events (freezer.c, stats.c, events.c) */
 

@@ -101,6 +101,7 @@ struct berth_cgroup
   struct cgroup_dir *dirs;
   size_t n_dirs;
   int clone_fd; /* unified: the leaf, opened lazily; -1 otherwise */
+  struct cgroup_sd *sd; /* the systemd driver's unit (systemd.h), NULL for cgroupfs */
 };
 
 /* ---- shared cgroupfs helpers (cgroups.c) */

@@ -57,3 +57,11 @@ check_PROGRAMS += tests/unit/test_devices_bpf
 tests_unit_test_devices_bpf_SOURCES = tests/unit/test_devices_bpf.c tests/unit/tap.h
 tests_unit_test_devices_bpf_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_devices_bpf
+
+# the systemd driver (issue 15): the pure half (cgroupsPath, slices,
+# properties) unit tested without root or D-Bus; sd-bus via dlopen
+libberth_a_SOURCES += src/cgroups/systemd.h src/cgroups/systemd.c src/cgroups/systemd_props.c
+check_PROGRAMS += tests/unit/test_cgroups_systemd
+tests_unit_test_cgroups_systemd_SOURCES = tests/unit/test_cgroups_systemd.c tests/unit/tap.h
+tests_unit_test_cgroups_systemd_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_cgroups_systemd

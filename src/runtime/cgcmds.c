@@ -23,7 +23,7 @@ int cg_target_open(const struct global_opts *g, const char *id, bool lock, struc
     }
   t->status = container_status(t->c, t->state, container_cgroup_frozen);
   if (t->state->cgroup_path && !str_eq(t->state->cgroup_manager, "disabled")
-      && cgroup_open(t->state->cgroup_path, &t->cg, err) < 0)
+      && cgroup_open_managed(t->state->cgroup_path, t->state->cgroup_manager, &t->cg, err) < 0)
     {
       cg_target_close(t);
       return -1;

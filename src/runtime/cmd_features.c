@@ -140,6 +140,9 @@ int cmd_features(const struct global_opts *g, int argc, char **argv, berth_error
   f.linux_.cgroup.present = true;
   f.linux_.cgroup.v1 = true;
   f.linux_.cgroup.v2 = true;
+#ifdef HAVE_LIBSYSTEMD
+  f.linux_.cgroup.systemd = true; /* the systemd cgroup driver (src/cgroups/systemd.c) */
+#endif
   f.linux_.seccomp.present = true;
   f.linux_.seccomp.enabled = true;
   f.linux_.seccomp.actions = sf.actions;

@@ -945,15 +945,19 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
   const struct spec_config *c = l->config;
   if (write_file_atomic_at(l->c->dir_fd, "config.json", config_text, config_len, 0600, err) < 0)
     return berth_wrap(err, "copy config.json into the state directory");
+  const char *cgroups_path = c->linux_ ? c->linux_->cgroups_path : NULL;
+  bool systemd = g->cgroup_manager == CGROUP_MANAGER_SYSTEMD;
   if (g->cgroup_manager != CGROUP_MANAGER_DISABLED
-      && cgroup_resolve_path(c->linux_ ? c->linux_->cgroups_path : NULL, id, &l->state->cgroup_path, err) < 0)
+      && (systemd ? cgroup_systemd_resolve_path(cgroups_path, id, &l->state->cgroup_path, err)
+                  : cgroup_resolve_path(cgroups_path, id, &l->state->cgroup_path, err)) < 0)
     return -1;
   if (container_state_write(l->c, l->state, err) < 0)
     return -1;
   if (l->state->cgroup_path)
     {
       berth_log_phase("cgroup");
-      if (create_cgroup(l, g->rootless, err) < 0)
+      if ((systemd ? cgroup_systemd_create(cgroups_path, id, c->annotations, c->n_annotations, &l->cg, err)
+                   : create_cgroup(l, g->rootless, err)) < 0)
         return -1;
     }
   if (l->cg)
@@ -1126,7 +1130,8 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
     return -1;
   if (l->config->process->terminal && !o->console_socket && !o->foreground_tty)
     return berth_fail(err, 0, "terminal requires --console-socket or run in the foreground");
-  if (g->cgroup_manager == CGROUP_MANAGER_SYSTEMD && cgroup_systemd_check(err) < 0)
+  if (g->cgroup_manager == CGROUP_MANAGER_SYSTEMD
+      && cgroup_systemd_check(l->config->linux_ ? l->config->linux_->cgroups_path : NULL, id, err) < 0)
     return -1;
   if (hostcheck_create(l->config, g->cgroup_manager != CGROUP_MANAGER_DISABLED, err) < 0)
     return berth_wrap(err, "%s", config_path);
@@ -1289,7 +1294,7 @@ int lifecycle_kill_id(const struct global_opts *g, const char *id, int sig, bool
        * in its cgroup and is no error when nothing is */
       _cleanup_error_ berth_error_t e = NULL;
       bool stopped = str_eq(status, "stopped");
-      if (cgroup_open(l->state->cgroup_path, &l->cg, stopped ? &e : err) < 0)
+      if (cgroup_open_managed(l->state->cgroup_path, l->state->cgroup_manager, &l->cg, stopped ? &e : err) < 0)
         return stopped ? 0 : -1;
       if (cgroup_kill_all(l->cg, sig, stopped ? &e : err) < 0)
         return stopped ? 0 : -1;
@@ -1341,7 +1346,7 @@ int lifecycle_destroy(struct lifecycle *l, berth_error_t *err)
   if (!l->cg && l->state->cgroup_path)
     {
       _cleanup_error_ berth_error_t ignored = NULL;
-      cgroup_open(l->state->cgroup_path, &l->cg, &ignored);
+      cgroup_open_managed(l->state->cgroup_path, l->state->cgroup_manager, &l->cg, &ignored);
     }
   if (l->cg && cgroup_destroy(l->cg, err) < 0)
     {

@@ -16,7 +16,11 @@
 #include "util/util.h"
 
 /* what is compiled in: configure requires every one of these libraries */
-#define BERTH_FEATURES "+SECCOMP +CAP +CGROUP +YAJL +MNL"
+#ifdef HAVE_LIBSYSTEMD
+#define BERTH_FEATURES "+SECCOMP +CAP +CGROUP +YAJL +MNL +SYSTEMD"
+#else
+#define BERTH_FEATURES "+SECCOMP +CAP +CGROUP +YAJL +MNL -SYSTEMD"
+#endif
 
 struct global_args
 {

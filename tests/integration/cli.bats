@@ -281,7 +281,11 @@ outside_root() {
   # id-mapped bind mounts are supported (userns.bats)
   [ "$(jq -r '.linux.mountExtensions.idmap.enabled' "$f")" = true ]
   jq -e '.mountOptions | index("idmap") and index("ridmap")' "$f"
-  [ "$(jq -c .linux.cgroup "$f")" = '{"v1":true,"v2":true,"systemd":false,"systemdUser":false,"rdma":false}' ]
+  # systemd: whether berth was built with libsystemd (the systemd cgroup driver)
+  [ "$(jq -c '.linux.cgroup | del(.systemd)' "$f")" = '{"v1":true,"v2":true,"systemdUser":false,"rdma":false}' ]
+  local sd=false
+  "$BERTH" --version | grep -q -- '+SYSTEMD' && sd=true
+  [ "$(jq -r '.linux.cgroup.systemd' "$f")" = "$sd" ]
   jq -e '.linux.seccomp.actions | index("SCMP_ACT_ERRNO") and index("SCMP_ACT_ALLOW")' "$f"
   jq -e '.linux.seccomp.operators | index("SCMP_CMP_MASKED_EQ")' "$f"
   jq -e '.linux.seccomp.archs | index("SCMP_ARCH_X86_64")' "$f"

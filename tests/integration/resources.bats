@@ -35,7 +35,7 @@ detached() {
 cg_dir() {
   local c=$1 mnt
   if $V2; then
-    echo "/sys/fs/cgroup/berth/$ID"
+    echo "/sys/fs/cgroup$(berth_cgroup_of "$ID")"
     return
   fi
   mnt="$(awk -v c="$c" '{ for (i = 7; i <= NF; i++) if ($i == "-") {
@@ -45,7 +45,7 @@ cg_dir() {
     mnt="$(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i+1) == "cgroup2") print $5; break } }' \
       /proc/self/mountinfo | head -n1)"
   fi
-  echo "$mnt/berth/$ID"
+  echo "$mnt$(berth_cgroup_of "$ID")"
 }
 
 # first word of a file (or the line that starts with KEY)
@@ -221,17 +221,4 @@ val() {
   [ "$status" -ne 0 ]
   [[ "$output" == *'.linux.resources.devices[1].type'* ]]
   assert_no_leftovers "$ID"
-}
-
-@test "drivers: the systemd cgroup manager is a clear error (none here yet) and leaves nothing" {
-  make_bundle "$B" '.process.args = ["true"]'
-  local want='is not implemented yet'
-  [[ -d /run/systemd/system ]] || want='systemd is not running on this host'
-  for opts in --systemd-cgroup "--cgroup-manager systemd"; do
-    # shellcheck disable=SC2086
-    run "$BERTH" --root "$BERTH_ROOT" $opts run --bundle "$B" "$ID"
-    [ "$status" -ne 0 ]
-    [[ "$output" == *"$want"* ]]
-    assert_no_leftovers "$ID"
-  done
 }

@@ -92,6 +92,62 @@ shutdown() {
 	sleep 30
 }
 
+# --systemd (tests/vm/run): systemd becomes PID 1 and mounts the API file
+# systems itself; a minimal default target runs the command in a unit
+# (run_under_systemd) that writes the status and powers off. It is named with
+# --unit (systemd takes the host's /.dockerenv for a container and then
+# ignores the kernel command line), so nothing the host's default.target
+# wants is started.
+exec_systemd() {
+	bind_host_paths
+	mkdir -p /etc/systemd/system
+	cat >/etc/systemd/system/berth-vm.target <<-EOT
+	[Unit]
+	Description=berth VM: the test command only
+	Requires=berth-vm-cmd.service
+	AllowIsolate=yes
+	EOT
+	cat >/etc/systemd/system/berth-vm-cmd.service <<-EOT
+	[Unit]
+	Description=berth VM test command
+	DefaultDependencies=no
+	Wants=local-fs.target
+	After=local-fs.target systemd-tmpfiles-setup.service
+	[Service]
+	Type=simple
+	Environment=HOME=/root PATH=$PATH
+	ExecStart=/bin/sh $OUT/guest.sh --under-systemd
+	TimeoutStartSec=infinity
+	StandardOutput=journal+console
+	StandardError=journal+console
+	EOT
+	log "exec /lib/systemd/systemd at uptime $(cut -d' ' -f1 /proc/uptime) s"
+	exec /lib/systemd/systemd --unit=berth-vm.target --log-target=console --show-status=no
+}
+
+run_under_systemd() {
+	ip link set lo up 2>/dev/null
+	log "under systemd $(systemctl --version | head -n1) at uptime $(cut -d' ' -f1 /proc/uptime) s;" \
+		"system state: $(systemctl is-system-running 2>&1)"
+	/bin/sh "$OUT/cmd" </dev/null >"$OUT/stdout" 2>"$OUT/stderr"
+	rc=$?
+	echo "$rc" >"$OUT/status.tmp" && mv "$OUT/status.tmp" "$OUT/status"
+	log "command exited with $rc at uptime $(cut -d' ' -f1 /proc/uptime) s"
+	sync
+	systemctl poweroff --force --force
+	shutdown
+}
+
+if [ "${1:-}" = --under-systemd ]; then
+	run_under_systemd
+	exit 1
+fi
+if [ -e "$OUT/systemd" ]; then
+	exec_systemd
+	log "exec systemd failed"
+	shutdown
+fi
+
 mount_api
 bind_host_paths
 enable_controllers

@@ -1,0 +1,232 @@
+#!/usr/bin/env bats
+# The systemd cgroup driver (issue 15): --systemd-cgroup / --cgroup-manager
+# systemd. Where systemd does not run (the hybrid dev host) only the clear
+# error is tested, and that an attacker's cgroupsPath is refused before
+# anything is made; where it is PID 1 (tests/vm/run --systemd) the scope,
+# its properties, the files in it and that nothing stays after delete.
+
+load ../helpers
+
+setup() {
+  ID="$(unique_id sd)"
+  B="$BATS_TEST_TMPDIR/b"
+  SYSTEMD=false
+  [[ -d /run/systemd/system ]] && SYSTEMD=true
+  UNITS=()
+}
+
+teardown() {
+  cleanup_containers
+  local u
+  if $SYSTEMD; then
+    for u in "${UNITS[@]}"; do
+      systemctl stop "$u" >/dev/null 2>&1 || true
+      systemctl reset-failed "$u" >/dev/null 2>&1 || true
+    done
+  fi
+  return 0
+}
+
+# like bats' run, with the output in a file: a container started with -d
+# inherits it, so a pipe to bats would never see EOF
+detached() {
+  local rc=0
+  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
+  status=$rc
+  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
+}
+
+needs_systemd() {
+  $SYSTEMD || skip "systemd is not PID 1 here (tests/vm/run --systemd runs this)"
+}
+
+# nothing of the container under any hierarchy (path relative to the mount)
+assert_no_cgroup() {
+  local path=$1 mnt
+  while read -r mnt; do
+    if [[ -e "$mnt$path" ]]; then
+      echo "leftover cgroup $mnt$path" >&2
+      return 1
+    fi
+  done < <(awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i+1) ~ /^cgroup2?$/) print $5; break } }' \
+    /proc/self/mountinfo | sort -u)
+}
+
+assert_unit_gone() {
+  local u=$1 state
+  state="$(systemctl show -p LoadState --value "$u" 2>&1)"
+  [[ "$state" == not-found ]] || { echo "unit $u is still $state" >&2; systemctl status "$u" >&2 || true; return 1; }
+}
+
+@test "systemd driver: without systemd a clear error naming the cgroupsPath, nothing made" {
+  $SYSTEMD && skip "systemd runs here"
+  make_bundle "$B" '.process.args = ["true"]'
+  for opts in --systemd-cgroup "--cgroup-manager systemd"; do
+    # shellcheck disable=SC2086
+    run berth $opts run --bundle "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"cgroupsPath \"system.slice:berth:$ID\""* ]]
+    [[ "$output" == *'systemd is not running on this host'* ]]
+    assert_no_leftovers "$ID"
+    assert_no_cgroup "/system.slice/berth-$ID.scope"
+  done
+  bundle_edit "$B" '.linux.cgroupsPath = "machine.slice:libpod:'"$ID"'"'
+  run berth --systemd-cgroup create --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cgroupsPath \"machine.slice:libpod:$ID\""* ]]
+  [[ "$output" == *'use --cgroup-manager cgroupfs'* ]]
+  assert_no_leftovers "$ID"
+  assert_no_cgroup "/machine.slice/libpod-$ID.scope"
+}
+
+@test "systemd driver: a cgroupsPath that is not slice:prefix:name or escapes is refused before anything is made" {
+  make_bundle "$B" '.process.args = ["true"]'
+  local p want
+  while IFS='|' read -r p want; do
+    bundle_edit "$B" ".linux.cgroupsPath = \"$p\""
+    run berth --systemd-cgroup run --bundle "$B" "$ID"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"cgroupsPath \"$p\""* ]] || { echo "no cgroupsPath in: $output" >&2; return 1; }
+    [[ "$output" == *"$want"* ]] || { echo "want '$want' in: $output" >&2; return 1; }
+    assert_no_leftovers "$ID"
+  done <<'EOF'
+/berth-test/sd|expects "slice:prefix:name"
+system.slice:berth|expects "slice:prefix:name"
+system.slice:berth:|the unit name
+system.slice:p:../../../../berth-escape|may hold only
+system.slice:../..:x|may hold only
+../../berth-escape.slice:p:x|not a valid unit name
+a--b.slice:p:x|a dash may not
+notaslice:p:x|not a slice name
+b.slice::a-b.slice|sits in a.slice
+EOF
+  assert_no_cgroup /berth-escape
+  assert_no_cgroup /berth-escape.scope
+  assert_no_cgroup /../berth-escape
+}
+
+@test "systemd driver: the scope holds the init, with Delegate=yes; delete stops it and leaves nothing" {
+  needs_systemd
+  UNITS+=("berth-$ID.scope")
+  make_bundle "$B" '.process.args = ["sleep", "1000"]'
+  detached --systemd-cgroup run -d --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  local pid
+  pid="$(berth state "$ID" | jq -r .pid)"
+  grep -qx "0::/system.slice/berth-$ID.scope" "/proc/$pid/cgroup"
+  [ "$(systemctl show -p ActiveState --value "berth-$ID.scope")" = active ]
+  [ "$(systemctl show -p Delegate --value "berth-$ID.scope")" = yes ]
+  [ "$(systemctl show -p Slice --value "berth-$ID.scope")" = system.slice ]
+  # kill --all, ps, pause, resume work on the scope as with cgroupfs
+  run berth ps "$ID"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"$pid"* ]]
+  run berth pause "$ID"
+  [ "$status" -eq 0 ]
+  [ "$(berth state "$ID" | jq -r .status)" = paused ]
+  run berth resume "$ID"
+  [ "$status" -eq 0 ]
+  run berth kill --all "$ID" KILL
+  [ "$status" -eq 0 ]
+  run berth delete --force "$ID"
+  [ "$status" -eq 0 ]
+  assert_unit_gone "berth-$ID.scope"
+  assert_no_cgroup "/system.slice/berth-$ID.scope"
+  assert_no_leftovers "$ID"
+}
+
+@test "systemd driver: resources become unit properties and land in the scope's files; update changes both" {
+  needs_systemd
+  UNITS+=("berth-$ID.scope")
+  make_bundle "$B" '.process.args = ["sleep", "1000"] | .linux.resources += {
+      "memory": {"limit": 67108864, "reservation": 33554432},
+      "cpu": {"shares": 512, "quota": 50000, "period": 100000},
+      "pids": {"limit": 99}}'
+  detached --cgroup-manager systemd run -d --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  local u="berth-$ID.scope" d="/sys/fs/cgroup/system.slice/berth-$ID.scope"
+  [ "$(systemctl show -p MemoryMax --value "$u")" = 67108864 ]
+  [ "$(systemctl show -p MemoryLow --value "$u")" = 33554432 ]
+  [ "$(systemctl show -p TasksMax --value "$u")" = 99 ]
+  [ "$(systemctl show -p CPUQuotaPerSecUSec --value "$u")" = 500ms ]
+  [ "$(cat "$d/memory.max")" = 67108864 ]
+  [ "$(cat "$d/memory.low")" = 33554432 ]
+  [ "$(cat "$d/pids.max")" = 99 ]
+  [ "$(cat "$d/cpu.max")" = "50000 100000" ]
+  # the device filter: /dev/null works, /dev/sda-like nodes do not
+  run berth exec "$ID" sh -c 'echo x >/dev/null && echo ok'
+  [ "$status" -eq 0 ]
+  [[ "$output" == ok ]]
+  run berth update --memory 134217728 --pids-limit 50 "$ID"
+  [ "$status" -eq 0 ]
+  [ "$(systemctl show -p MemoryMax --value "$u")" = 134217728 ]
+  [ "$(systemctl show -p TasksMax --value "$u")" = 50 ]
+  [ "$(cat "$d/memory.max")" = 134217728 ]
+  [ "$(cat "$d/pids.max")" = 50 ]
+  run berth delete --force "$ID"
+  [ "$status" -eq 0 ]
+  assert_unit_gone "$u"
+  assert_no_cgroup "/system.slice/$u"
+}
+
+@test "systemd driver: a nested slice a-b.slice sits in a.slice; annotations set properties" {
+  needs_systemd
+  local u="berthtest-$ID.scope"
+  UNITS+=("$u")
+  make_bundle "$B" '.process.args = ["sleep", "1000"]
+    | .linux.cgroupsPath = "berthtest-nested.slice:berthtest:'"$ID"'"
+    | .annotations["org.systemd.property.TimeoutStopSec"] = "17"
+    | .annotations["org.systemd.property.CollectMode"] = "'"'inactive-or-failed'"'"'
+  detached --systemd-cgroup run -d --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  local pid
+  pid="$(berth state "$ID" | jq -r .pid)"
+  grep -qx "0::/berthtest.slice/berthtest-nested.slice/$u" "/proc/$pid/cgroup"
+  [ "$(systemctl show -p TimeoutStopUSec --value "$u")" = 17s ]
+  run berth delete --force "$ID"
+  [ "$status" -eq 0 ]
+  assert_unit_gone "$u"
+  assert_no_cgroup "/berthtest.slice/berthtest-nested.slice/$u"
+}
+
+@test "systemd driver: a unit that exists already is a clear error and stays the other container's" {
+  needs_systemd
+  local other="$ID-2" u="berth-$ID.scope"
+  UNITS+=("$u")
+  make_bundle "$B" '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "system.slice:berth:'"$ID"'"'
+  detached --systemd-cgroup run -d --bundle "$B" "$ID"
+  [ "$status" -eq 0 ]
+  detached --systemd-cgroup run -d --bundle "$B" "$other"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cgroupsPath \"system.slice:berth:$ID\""* ]]
+  [[ "$output" == *UnitExists* ]]
+  assert_no_leftovers "$other"
+  [ "$(systemctl show -p ActiveState --value "$u")" = active ]
+  [ "$(berth state "$ID" | jq -r .status)" = running ]
+}
+
+@test "systemd driver: berth killed with SIGKILL in the middle of create; delete --force leaves no unit" {
+  needs_systemd
+  local u="berth-$ID.scope"
+  UNITS+=("$u")
+  # the createContainer hook runs once the init sits in its scope: berth
+  # is killed while it waits for the hook
+  make_bundle "$B" '.process.args = ["sleep", "1000"]
+    | .hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "echo $$ >'"$BATS_TEST_TMPDIR"'/hook; exec sleep 60"]}]'
+  berth --systemd-cgroup create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1 &
+  local bpid=$! i
+  for i in $(seq 100); do
+    [[ -s "$BATS_TEST_TMPDIR/hook" ]] && break
+    sleep 0.1
+  done
+  [[ -s "$BATS_TEST_TMPDIR/hook" ]]
+  [ "$(systemctl show -p ActiveState --value "$u")" = active ]
+  kill -9 "$bpid"
+  wait "$bpid" || true
+  kill -9 "$(cat "$BATS_TEST_TMPDIR/hook")" 2>/dev/null || true
+  run berth delete --force "$ID"
+  [ "$status" -eq 0 ]
+  assert_unit_gone "$u"
+  assert_no_cgroup "/system.slice/$u"
+  assert_no_leftovers "$ID"
+}
