@@ -577,13 +577,7 @@ static int write_id_map(int proc, pid_t pid, const char *file, const struct spec
 {
   if (n == 0)
     return 0;
-  _cleanup_free_ char *text = xstrdup("");
-  for (size_t i = 0; i < n; i++)
-    {
-      char *t = xasprintf("%s%u %u %u\n", text, m[i].container_id, m[i].host_id, m[i].size);
-      free(text);
-      text = t;
-    }
+  _cleanup_free_ char *text = spec_id_mappings_text(m, n);
   _cleanup_free_ char *path = xasprintf("%d/%s", (int) pid, file);
   if (procfs_write(proc, path, text, strlen(text), err) < 0)
     return berth_wrap(err, "user namespace %s", file);

@@ -64,22 +64,10 @@ static const char *lost_host_restriction(const char *src, bool recursive)
 
 /* ------------------------------------------------------------ id maps */
 
-static char *id_map_text(const struct spec_id_mapping *m, size_t n)
-{
-  char *text = xstrdup("");
-  for (size_t i = 0; i < n; i++)
-    {
-      char *t = xasprintf("%s%u %u %u\n", text, m[i].container_id, m[i].host_id, m[i].size);
-      free(text);
-      text = t;
-    }
-  return text;
-}
-
 static int write_map(int proc, pid_t pid, const char *file, const struct spec_id_mapping *m,
                      size_t n, berth_error_t *err)
 {
-  _cleanup_free_ char *text = id_map_text(m, n);
+  _cleanup_free_ char *text = spec_id_mappings_text(m, n);
   _cleanup_free_ char *path = xasprintf("%d/%s", (int) pid, file);
   return procfs_write(proc, path, text, strlen(text), err);
 }

@@ -218,22 +218,10 @@ int rootless_check_config(const struct spec_config *c, bool rootless, berth_erro
 
 /* ------------------------------------------------------------------ writing the maps */
 
-static char *map_text(const struct spec_id_mapping *m, size_t n)
-{
-  char *text = xstrdup("");
-  for (size_t i = 0; i < n; i++)
-    {
-      char *t = xasprintf("%s%u %u %u\n", text, m[i].container_id, m[i].host_id, m[i].size);
-      free(text);
-      text = t;
-    }
-  return text;
-}
-
 static int write_own_map(int proc, pid_t pid, const char *file, const struct spec_id_mapping *m, size_t n,
                          berth_error_t *err)
 {
-  _cleanup_free_ char *text = map_text(m, n);
+  _cleanup_free_ char *text = spec_id_mappings_text(m, n);
   _cleanup_free_ char *path = xasprintf("%d/%s", (int) pid, file);
   if (procfs_write(proc, path, text, strlen(text), err) < 0)
     return berth_wrap(err, "user namespace %s", file);

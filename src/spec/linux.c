@@ -323,3 +323,15 @@ int spec_parse_linux(struct jctx *c, const struct jnode *n, const struct jpath *
     return -1;
   return 0;
 }
+
+char *spec_id_mappings_text(const struct spec_id_mapping *m, size_t n)
+{
+  char *text = xstrdup("");
+  for (size_t i = 0; i < n; i++)
+    {
+      char *t = xasprintf("%s%u %u %u\n", text, m[i].container_id, m[i].host_id, m[i].size);
+      free(text);
+      text = t;
+    }
+  return text;
+}

@@ -154,6 +154,10 @@ struct spec_id_mapping
   uint32_t size;
 };
 
+/* The mappings in the kernel's uid_map/gid_map format ("ID HOST SIZE\n" each),
+ * a new string. */
+char *spec_id_mappings_text(const struct spec_id_mapping *m, size_t n);
+
 struct spec_mount
 {
   char *destination;
