@@ -260,18 +260,18 @@ mkdir_sub() {
   done < <(_cgroup_mounts)
 
   run berth exec --cgroup ../outside "$ID" true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *'".." is not allowed'* ]]
   run berth exec --cgroup nosuch "$ID" true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *"sub-cgroup"*"/nosuch does not exist"* ]]
   if [[ -n "$(v1_mount memory)" ]]; then
     run berth exec --cgroup nosuchctrl:x "$ID" true
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 255 ]
     [[ "$output" == *"no cgroup v1 hierarchy has the controller nosuchctrl"* ]]
   fi
   run berth exec --cgroup a --cgroup b "$ID" true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
 
   # the attack: the sub-cgroup is a bind mount of a cgroup outside the
   # container's (what a path walk that follows mounts would enter)
@@ -280,7 +280,7 @@ mkdir_sub() {
   MOUNTED+=("$v2$CGPATH/evil")
   run berth exec --cgroup evil "$ID" true
   echo "$output"
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ "$output" == *"sub-cgroup $v2$CGPATH/evil"* ]]
   [ -z "$(cat "$v2$PARENT/outside/cgroup.procs")" ]
 }

@@ -116,7 +116,7 @@ sleeping_hook() {
   berth run -d --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
   mkfifo "$BATS_TEST_TMPDIR/process.json"
   run timeout 5 "$BERTH" --root "$BERTH_ROOT" exec --process "$BATS_TEST_TMPDIR/process.json" "$ID"
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ] # an exec that cannot start, as runc
   [[ "$output" == *"process.json: not a regular file (a FIFO)"* ]]
 }
 

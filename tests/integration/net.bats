@@ -280,8 +280,15 @@ EOF
   sleep 0.2
   # the waiting init sees its parent gone and exits: without a crash
   assert_no_berth_crash "$KMARK"
-  # the veth is still there: only delete can remove it now
-  [ "$(ports | wc -l)" -eq 1 ]
+  # the hook and what it started (the holder of the network namespace) die
+  # with berth (the hook guard): the namespace goes, and the veth with it;
+  # the lease stays until delete
+  for i in $(seq 1 50); do
+    kill -0 "$(cat "$BATS_TEST_TMPDIR/holder.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  ! kill -0 "$(cat "$BATS_TEST_TMPDIR/holder.pid")" 2>/dev/null
+  [ "$(lease_files)" = 10.89.0.2 ]
   nsberth delete --force c1
   [ -z "$(ports)" ]
   [ -z "$(ip -n "$NS" -o link show type veth)" ]
