@@ -319,7 +319,7 @@ C
   rl_berth create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
   run rl_berth exec "$ID" true
   echo "$output"
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ] # an exec that cannot start, as runc
   [[ "$output" == *"a rootless exec cannot join the namespaces of a container that is not started"* ]]
   # the user itself cannot open the init's exe, fds or root either
   init="$(rl_berth state "$ID" | jq -r .pid)"
