@@ -478,8 +478,7 @@ static int proc_stat_read(pid_t pid, char *state, uint64_t *start_time)
     return -1;
   /* one read into a stack buffer: `list` does this for every container. The
      line is about 300 bytes; comm is at most 64, so 1 KiB always holds field 22. */
-  char path[sizeof "/proc//stat" + 3 * sizeof(int)];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+  _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int) pid);
   _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return -1;
