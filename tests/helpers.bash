@@ -94,6 +94,15 @@ berth() {
   _runtime "$BERTH" --root "$BERTH_ROOT" "${BERTH_CGROUP_ARGS[@]}" "$@"
 }
 
+# detached ARGS...: like bats' run for `berth ARGS...`, with stdio on a file:
+# a process that outlives berth (run -d, exec -d) would hold bats' pipe open
+detached() {
+  local rc=0
+  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
+  status=$rc
+  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
+}
+
 # the cgroup of container ID without a cgroupsPath
 berth_cgroup_of() {
   if [[ "${BERTH_TEST_CGROUP_MANAGER:-}" == systemd ]]; then

@@ -23,15 +23,6 @@ teardown() {
   cleanup_containers
 }
 
-# detached ARGS...: `berth run -d`/`create` with stdio on a file (the
-# container inherits it; a pipe to bats would never see EOF)
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
-
 # make_script_bundle SCRIPT [JQ-FILTER]: a bundle running SCRIPT with $OUT
 # bind-mounted at /out, then the filter
 make_script_bundle() {

@@ -61,13 +61,6 @@ teardown() {
   fi
 }
 
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
-
 # wait_for 'SHELL CODE': up to 10 s for it to succeed
 wait_for() {
   local i

@@ -24,12 +24,6 @@ teardown() {
 
 # like bats' run, with the output in a file: a container's init inherits
 # it, so a pipe to bats would not see EOF
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$T/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$T/detached.out")"
-}
 
 # a loop device on a 1 MiB file that starts with a canary; MAJ and MIN
 make_loop() {

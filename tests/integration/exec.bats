@@ -18,15 +18,6 @@ teardown() {
   cleanup_containers
 }
 
-# detached CMD ARGS...: like bats' run, stdio on a file (a process that
-# outlives berth would hold bats' pipe open)
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
-
 start_container() {
   detached run -d --bundle "$B" "$ID"
   [ "$status" -eq 0 ]

@@ -20,13 +20,6 @@ teardown() {
   cleanup_containers
 }
 
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$T/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$T/detached.out")"
-}
-
 # leaky CMD...: berth with fds 3..10 open on host files and directories
 leaky() {
   run bash -c 'b=$1; r=$2; shift 2; "$b" --root "$r" "$@" 3</etc/passwd 4</ 5<"$HOSTDIR" 6</dev/null 7<"$HOSTDIR" 8</ 9</etc 10</' \

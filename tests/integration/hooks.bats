@@ -16,13 +16,6 @@ teardown() {
   cleanup_containers
 }
 
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
-
 # host_hook STAGE: a hook (run on the host side) that logs "STAGE status pid-ok"
 host_hook() {
   jq -n --arg stage "$1" --arg log "$LOG" '{

@@ -48,13 +48,6 @@ teardown() {
   fi
 }
 
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
-
 # new_ns TYPE NAME: a new namespace of TYPE (uts, ipc, net) kept alive by a
 # bind mount on $NSDIR/NAME (removed in teardown)
 new_ns() {

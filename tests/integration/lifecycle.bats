@@ -14,16 +14,6 @@ teardown() {
   cleanup_containers
 }
 
-# detached CMD ARGS...: `berth create`/`run -d` like bats' run (sets status
-# and output), with stdio on a file: the container's init inherits it, so
-# a pipe to bats would never see EOF.
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
-
 # recvtty: tests/helpers/recvtty.c, built by `make check` next to berth;
 # compiled here when this build has not made it yet
 recvtty_bin() {

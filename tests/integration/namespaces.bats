@@ -17,13 +17,6 @@ teardown() {
   if [[ -n "$NETNS" ]]; then ip netns del "$NETNS" 2>/dev/null || true; fi
 }
 
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
-
 # userns_reachable DIR: the mapped root (uid 100000) must be able to walk
 # to the rootfs; bats' tmpdirs are 0700. Adds o+x up to /.
 userns_reachable() {

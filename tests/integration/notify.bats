@@ -67,13 +67,6 @@ while True:
   return 1
 }
 
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
-
 wait_for_got() {
   for _ in $(seq 100); do grep -q -- '^--$' "$GOT" 2>/dev/null && return 0; sleep 0.05; done
   return 1

@@ -23,13 +23,6 @@ teardown() {
   cleanup_containers
 }
 
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$T/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$T/detached.out")"
-}
-
 # wait_stopped ID: until the container's process has exited
 wait_stopped() {
   local _

@@ -23,12 +23,6 @@ teardown() {
 
 # like bats' run, with the output in a file: a container started with -d
 # inherits it, so a pipe to bats would never see EOF
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
 
 # the container's directory for a controller: the v2 leaf; on v1 the
 # hierarchy that has it, or (hybrid) the unified one when only it has it

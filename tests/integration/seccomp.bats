@@ -42,12 +42,6 @@ deny() {
 }
 
 # like lifecycle.bats: create/run -d with stdio on a file
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
 
 # every syscall name of this architecture the kernel headers know, minus
 # what a container engine's default profile leaves out

@@ -29,12 +29,6 @@ teardown() {
 
 # like bats' run, with the output in a file: a container started with -d
 # inherits it, so a pipe to bats would never see EOF
-detached() {
-  local rc=0
-  berth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
 
 needs_systemd() {
   $SYSTEMD || skip "systemd is not PID 1 here (tests/vm/run --systemd runs this)"
