@@ -10,27 +10,20 @@
 bats_require_minimum_version 1.5.0
 load ../helpers
 load clients
+load ../lib/rootless
 
 IMAGE=localhost/busybox:berth
 
 setup_file() {
   clients_require_packages podman conmon golang-github-containers-common uidmap slirp4netns
   [[ -f /etc/containers/policy.json ]] || skip "/etc/containers/policy.json missing (golang-github-containers-common)"
-  PR_USER="bpr$$"
-  useradd -m -s /bin/sh "$PR_USER"
-  PR_UID="$(id -u "$PR_USER")"
-  PR_HOME="$(getent passwd "$PR_USER" | cut -d: -f6)"
-  PR_SUB=$((3000000 + ($$ % 1000) * 65536))
-  sed -i "/^$PR_USER:/d" /etc/subuid /etc/subgid
-  echo "$PR_USER:$PR_SUB:65536" >>/etc/subuid
-  echo "$PR_USER:$PR_SUB:65536" >>/etc/subgid
+  rl_setup_file
+  PR_USER=$RL_USER PR_UID=$RL_UID PR_HOME=$RL_HOME PR_SUB=$RL_SUB
   PR_XDG="$PR_HOME/xdg"
   mkdir -m 700 "$PR_XDG"
   chown "$PR_USER:" "$PR_XDG"
-  # the user runs a copy it can reach (the build tree may not be)
-  PR_BERTH="$PR_HOME/berth"
-  cp "$BERTH" "$PR_BERTH"
-  chmod 755 "$PR_BERTH"
+  # the user runs its own copy (the build tree may not be reachable)
+  PR_BERTH=$RL_BIN
   # slirp4netns opens /dev/net/tun as the user: some hosts make it 0600
   PR_TUN_MODE=""
   if [[ -c /dev/net/tun ]]; then
@@ -51,14 +44,11 @@ teardown() {
 }
 
 teardown_file() {
-  local p
   [[ -n "${PR_USER:-}" ]] || return 0
   as_user podman rm -af -t 0 >/dev/null 2>&1 || true
-  # podman's pause process and conmons: by pid, the user's only
-  for p in $(pgrep -u "$PR_UID"); do kill -KILL "$p" 2>/dev/null || true; done
-  sleep 0.3
-  userdel -r "$PR_USER" >/dev/null 2>&1 || rm -rf --one-file-system "$PR_HOME"
-  sed -i "/^$PR_USER:/d" /etc/subuid /etc/subgid
+  # podman's pause process and conmons go with the user
+  rl_teardown_file
+  [[ -d "$PR_HOME" ]] && rm -rf --one-file-system "$PR_HOME"
   if [[ -n "${PR_TUN_MODE:-}" ]]; then chmod "$PR_TUN_MODE" /dev/net/tun; fi
 }
 
