@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Bridge networking (run.berth.net.*, man berth-config.5): bridge, veth,
-# address leases, VLANs, hosts/resolv.conf, cleanup after delete and after
-# a crash.
+# address leases, hosts/resolv.conf, cleanup after delete and after a
+# crash. VLANs are in net-vlan.bats; the setup of both is tests/lib/net.bash.
 #
 # Every test works inside a network namespace of its own, so the bridge
 # and all traffic stay there; the namespace is deleted in teardown (the
@@ -12,88 +12,7 @@
 # (/var/lib/berth/net/BRIDGE) is its own too, and is removed in teardown.
 
 load ../helpers
-
-setup() {
-  NS="berthtest-$$-${BATS_TEST_NUMBER}"
-  BR="bt$$x${BATS_TEST_NUMBER}"
-  BR="${BR:0:15}"
-  LEASES="/var/lib/berth/net/$BR"
-  KMARK="$(kernel_log_mark)"
-  rm -rf "$LEASES"
-  ip netns add "$NS"
-  B="$BATS_TEST_TMPDIR/b"
-  # busybox ping needs CAP_NET_RAW, which the default config lacks
-  make_bundle "$B" '.process.args = ["sleep", "1000"]
-    | .annotations["run.berth.net.mode"] = "bridge"
-    | .annotations["run.berth.net.bridge"] = $br
-    | .process.capabilities.bounding += ["CAP_NET_RAW"]
-    | .process.capabilities.effective += ["CAP_NET_RAW"]
-    | .process.capabilities.permitted += ["CAP_NET_RAW"]' --arg br "$BR"
-}
-
-teardown() {
-  local dir
-  for dir in "$BERTH_ROOT"/*/; do
-    [[ -d "$dir" ]] && nsberth delete --force "$(basename "$dir")"
-  done
-  cleanup_containers
-  for pidfile in "$BATS_TEST_TMPDIR"/*.pid; do
-    [[ -f "$pidfile" ]] && kill -9 "$(cat "$pidfile")" 2>/dev/null
-  done
-  ip netns del "$NS" 2>/dev/null
-  rm -rf "$LEASES"
-  [[ -n "${USERNS_DIR:-}" ]] && rm -rf "$USERNS_DIR"
-  true
-}
-
-# berth with its --root, in the test's network namespace
-nsberth() {
-  nsenter --net="/run/netns/$NS" "$BERTH" --root "$BERTH_ROOT" "$@"
-}
-
-# like bats' run, for create/run -d: stdio on a file (the init inherits it)
-ns_detached() {
-  local rc=0
-  nsberth "$@" </dev/null >"$BATS_TEST_TMPDIR/detached.out" 2>&1 || rc=$?
-  status=$rc
-  output="$(cat "$BATS_TEST_TMPDIR/detached.out")"
-}
-
-# bundle DIR [JQ-FILTER [JQ-OPTIONS...]]: a copy of $B with more edits
-bundle() {
-  local dir=$1
-  shift
-  mkdir -p "$dir"
-  cp "$B/config.json" "$dir/config.json"
-  ln -sfn "$B/rootfs" "$dir/rootfs"
-  if (($#)); then
-    bundle_edit "$dir" "$@"
-  fi
-}
-
-# start a sleeping container ID from bundle DIR (default $B)
-start_sleeper() {
-  ns_detached run -d --bundle "${2:-$B}" "$1"
-  [ "$status" -eq 0 ] || { echo "run -d $1: $output" >&2; return 1; }
-}
-
-pid_of() {
-  nsberth state "$1" | jq -r .pid
-}
-
-# the IPv4 address/prefix of the container's interface (default eth0)
-addr_of() {
-  nsenter -t "$(pid_of "$1")" -n ip -4 -o addr show dev "${2:-eth0}" | awk '{ print $4 }'
-}
-
-# the bridge's ports (host ends of the veths)
-ports() {
-  ip -n "$NS" -o link show master "$BR" 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }'
-}
-
-lease_files() {
-  find "$LEASES" -mindepth 1 -maxdepth 1 ! -name lock -printf '%f\n' 2>/dev/null | sort
-}
+load ../lib/net
 
 @test "net: bridge, veth, address, route; two containers ping each other and the gateway" {
   start_sleeper c1
@@ -204,47 +123,6 @@ lease_files() {
   ip -n "$NS" -o link show "$(ports)" | grep -q 'mtu 1400 '
   ip -n "$NS" -4 -o addr show dev "$BR" | grep -q 'inet 172.31.7.1/28'
   [ "$(nsenter -t "$pid" -n ip -4 route show default | awk '{ print $3, $5 }')" = "172.31.7.1 net0" ]
-}
-
-@test "net: containers on one VLAN reach each other, other VLANs do not" {
-  # kernels built without CONFIG_BRIDGE_VLAN_FILTERING cannot do this at all
-  if ! ip -n "$NS" link add vlcheck type bridge vlan_filtering 1 2>/dev/null; then
-    bundle "$BATS_TEST_TMPDIR/v10" '.annotations["run.berth.net.vlan"] = "10"'
-    ns_detached create --bundle "$BATS_TEST_TMPDIR/v10" a10
-    [ "$status" -ne 0 ]
-    [[ "$output" == *"this kernel has no CONFIG_BRIDGE_VLAN_FILTERING"* ]]
-    [ -z "$(lease_files)" ]
-    skip "the kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING); checked the error only"
-  fi
-  ip -n "$NS" link del vlcheck
-  bundle "$BATS_TEST_TMPDIR/v10" '.annotations["run.berth.net.vlan"] = "10"'
-  bundle "$BATS_TEST_TMPDIR/v20" '.annotations["run.berth.net.vlan"] = "20"'
-  start_sleeper a10 "$BATS_TEST_TMPDIR/v10"
-  start_sleeper a20 "$BATS_TEST_TMPDIR/v20"
-  [ "$(addr_of a10)" = 10.89.0.2/24 ]
-  [ "$(addr_of a20)" = 10.89.0.3/24 ]
-  ip -n "$NS" -d link show "$BR" | grep -q 'vlan_filtering 1'
-  # each port: its VLAN as PVID, untagged, and not the default VLAN 1
-  run bridge -n "$NS" -j vlan show
-  echo "$output"
-  local port
-  for port in $(ports); do
-    local vids
-    vids="$(bridge -n "$NS" -j vlan show dev "$port" | jq -c '[.[0].vlans[] | {vlan, flags}]')"
-    [[ "$vids" == '[{"vlan":10,"flags":["PVID","Egress Untagged"]}]' ||
-      "$vids" == '[{"vlan":20,"flags":["PVID","Egress Untagged"]}]' ]]
-  done
-  bundle "$BATS_TEST_TMPDIR/p10" '.annotations["run.berth.net.vlan"] = "10"
-    | .process.args = ["ping", "-c1", "-W2", "10.89.0.2"]'
-  run nsberth run --bundle "$BATS_TEST_TMPDIR/p10" same
-  echo "$output"
-  [ "$status" -eq 0 ]
-  bundle "$BATS_TEST_TMPDIR/x10" '.annotations["run.berth.net.vlan"] = "10"
-    | .process.args = ["ping", "-c1", "-W2", "10.89.0.3"]'
-  run nsberth run --bundle "$BATS_TEST_TMPDIR/x10" other
-  echo "$output"
-  [ "$status" -ne 0 ]
-  [[ "$output" == *"0 packets received"* ]]
 }
 
 @test "net: kill -9 of berth mid-create, then delete --force leaves no veth and no lease" {
