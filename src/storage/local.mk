@@ -33,3 +33,6 @@ check_PROGRAMS += tests/unit/test_mountinfo
 tests_unit_test_mountinfo_SOURCES = tests/unit/test_mountinfo.c tests/unit/tap.h
 tests_unit_test_mountinfo_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_mountinfo
+
+# OCI image layouts and the shared layer store (issue 17)
+libberth_a_SOURCES += src/storage/layer.h src/storage/layer.c src/storage/image.h src/storage/image.c
