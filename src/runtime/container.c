@@ -34,6 +34,7 @@
 #include "runtime/signals.h"
 #include "runtime/sync.h"
 #include "storage/overlay.h"
+#include "runtime/imageroot.h"
 #include "storage/procfs.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -1112,6 +1113,8 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
   berth_log_phase("parse");
   berth_log_debug("config %s (bundle %s)", config_path, bundle);
   if (load_bundle_config(config_path, &config_text, &config_len, &l->config, err) < 0)
+    return -1;
+  if (imageroot_resolve(l->config, g, id, err) < 0)
     return -1;
   _cleanup_(storage_overlay_freep) struct storage_overlay *overlay = NULL;
   if (overlay_plan(l->config, g->root, &overlay, err) < 0)

@@ -310,10 +310,12 @@ static int unpack_layer(struct store *s, const struct image_ref *r, size_t i, co
   return 0;
 }
 
+/* one record per create: a failed create of an existing ID never
+ * replaces the record of the container that has it */
 static char *user_key(const char *user)
 {
   _cleanup_free_ char *d = sha256_of(user, strlen(user));
-  return xstrdup(d ? hex_of(d) : "unknown");
+  return xasprintf("%s-%d", d ? hex_of(d) : "unknown", (int) getpid());
 }
 
 static int record_user(struct store *s, const struct image_ref *r, const char *user, berth_error_t *err)
