@@ -471,7 +471,7 @@ static int read_records(struct store *s, struct user_record **out, size_t *n, be
 {
   *out = NULL;
   *n = 0;
-  int dup_fd = fcntl(s->users_fd, F_DUPFD_CLOEXEC, 3);
+  int dup_fd = openat(s->users_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* own offset */
   DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
   if (!d)
     {
@@ -543,7 +543,7 @@ static char **users_of(const struct user_record *v, size_t n, const char *hex)
 static uint64_t tree_bytes(int dir_fd)
 {
   uint64_t total = 0;
-  int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+  int dup_fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* own offset */
   DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
   if (!d)
     {
@@ -576,7 +576,7 @@ static char **layer_names(struct store *s)
 {
   char **names = xcalloc(1, sizeof *names);
   size_t k = 0;
-  int dup_fd = fcntl(s->layers_fd, F_DUPFD_CLOEXEC, 3);
+  int dup_fd = openat(s->layers_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* own offset */
   DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
   if (!d)
     {
@@ -689,7 +689,7 @@ int image_store_prune(const char *root, bool all, size_t *removed, berth_error_t
   if (ret == 0 && all)
     {
       /* leftovers of unpacks that died; a running unpack holds its lock */
-      int dup_fd = fcntl(s.tmp_fd, F_DUPFD_CLOEXEC, 3);
+      int dup_fd = openat(s.tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* own offset */
       DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
       struct dirent *de;
       while (d && (de = readdir(d)))

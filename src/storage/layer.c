@@ -160,7 +160,7 @@ int layer_remove_tree(int parent_fd, const char *name, berth_error_t *err)
 
 static int remove_contents(int dir_fd, berth_error_t *err)
 {
-  int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+  int dup_fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* own offset */
   if (dup_fd < 0)
     return berth_fail_sys(err, "dup");
   DIR *d = fdopendir(dup_fd);
