@@ -438,13 +438,19 @@ static int make_whiteout(struct unpack *u, int parent, const char *target, const
   return 0;
 }
 
-/* ".wh..wh..opq": the directory hides what lower layers have in it */
+/* ".wh..wh..opq": the directory hides what lower layers have in it. Root
+ * sets both forms: a container with a user namespace mounts the overlay
+ * with userxattr, which reads only user.overlay.*; a rootless store can
+ * only set that one. */
 static int make_opaque(struct unpack *u, int parent, const char *path, berth_error_t *err)
 {
-  const char *name = u->o->rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
+  static const char *const names[] = { "user.overlay.opaque", "trusted.overlay.opaque" };
   _cleanup_close_ int fd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || fsetxattr(fd, name, "y", 1, 0) < 0)
-    return berth_fail_sys(err, "%s: %s: set %s on the directory", u->o->label, path, name);
+  if (fd < 0)
+    return berth_fail_sys(err, "%s: %s: open the directory", u->o->label, path);
+  for (size_t i = 0; i < (u->o->rootless ? 1 : ARRAY_SIZE(names)); i++)
+    if (fsetxattr(fd, names[i], "y", 1, 0) < 0)
+      return berth_fail_sys(err, "%s: %s: set %s on the directory", u->o->label, path, names[i]);
   return 0;
 }
 
