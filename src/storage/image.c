@@ -1,12 +1,10 @@
 /* OCI image layouts and the shared layer store (see image.h). */
 #include "storage/image.h"
+#include "storage/imagelibs.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +164,8 @@ static int load_documents(struct image_ref *r, berth_error_t *err)
 
 int image_ref_open(const char *ref, struct image_ref **out, berth_error_t *err)
 {
+  if (image_libs_load(err) < 0)
+    return berth_wrap(err, "image %s", ref);
   _cleanup_(image_ref_freep) struct image_ref *r = xcalloc(1, sizeof *r);
   r->layout_fd = -1;
   if (image_ref_split(ref, &r->dir, &r->tag, err) < 0)

@@ -1,13 +1,11 @@
 /* One layer blob -> a directory: libarchive reads, libcrypto hashes, and
  * every entry is created through the in-root resolution of storage.h. */
 #include "storage/layer.h"
+#include "storage/imagelibs.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -636,6 +634,8 @@ static int unpack_entries(struct unpack *u, struct archive *inner, struct tar_re
 int layer_unpack(int blob_fd, int dir_fd, const struct layer_unpack_opts *o, struct layer_unpack_stats *stats,
                  berth_error_t *err)
 {
+  if (image_libs_load(err) < 0)
+    return berth_wrap(err, "%s", o->label);
   _cleanup_free_ struct blob_reader *br = xcalloc(1, sizeof *br);
   _cleanup_free_ struct tar_reader *tr = xcalloc(1, sizeof *tr);
   br->fd = blob_fd;

@@ -35,4 +35,5 @@ tests_unit_test_mountinfo_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_mountinfo
 
 # OCI image layouts and the shared layer store (issue 17)
-libberth_a_SOURCES += src/storage/layer.h src/storage/layer.c src/storage/image.h src/storage/image.c
+libberth_a_SOURCES += src/storage/layer.h src/storage/layer.c src/storage/image.h src/storage/image.c \
+	src/storage/imagelibs.h src/storage/imagelibs.c

@@ -105,7 +105,7 @@ assert_host_untouched() {
     image_bundle "$IMG:$kind" '.process.args = ["/bin/true"]'
     cd "$B"
     run berthi run "$(unique_id bad)"
-    echo "$kind: $output" >&3
+    echo "$kind: $output"
     [ "$status" -eq 1 ]
     [[ "$output" == *"blob sha256:"* ]]
     assert_store_clean
@@ -118,7 +118,7 @@ assert_host_untouched() {
     image_bundle "$IMG:$kind" '.process.args = ["/bin/sh", "-c", "cat /'"${CANARY_DIR#/}"'/*"]'
     cd "$B"
     run berthi run "$(unique_id in)"
-    echo "$kind: $output" >&3
+    echo "$kind: $output"
     [ "$status" -eq 0 ]
     [[ "$output" == *pwned* ]]
     assert_host_untouched
