@@ -164,7 +164,7 @@ static int load_documents(struct image_ref *r, berth_error_t *err)
 
 int image_ref_open(const char *ref, struct image_ref **out, berth_error_t *err)
 {
-  if (image_libs_load(err) < 0)
+  if (image_libs_load_crypto(err) < 0)
     return berth_wrap(err, "image %s", ref);
   _cleanup_(image_ref_freep) struct image_ref *r = xcalloc(1, sizeof *r);
   r->layout_fd = -1;
@@ -430,6 +430,8 @@ static void scan_layer(int fd, char **passwd, char **group)
 int image_read_user_db(const struct image_ref *r, char **passwd, char **group, berth_error_t *err)
 {
   *passwd = *group = NULL;
+  if (image_libs_load(err) < 0)
+    return -1;
   for (size_t i = r->manifest->n_layers; i-- > 0 && (!*passwd || !*group);)
     {
       _cleanup_close_ int fd = open_blob(r, r->manifest->layers[i].digest, err);

@@ -43,8 +43,11 @@ struct image_libs
 extern struct image_libs image_libs;
 
 /* Open both libraries and resolve every function (once per process);
- * an error names the library and the missing symbol. */
+ * an error names the library and the missing symbol. libarchive, with
+ * its libxml2 and ICU, costs a few ms: a create whose layers are all in
+ * the store loads libcrypto only (the documents' digests). */
 int image_libs_load(berth_error_t *err);
+int image_libs_load_crypto(berth_error_t *err);
 
 #ifndef IMAGE_LIBS_NO_MACROS
 #define archive_entry_filetype (*image_libs.archive_entry_filetype)
