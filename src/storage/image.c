@@ -61,10 +61,27 @@ void image_ref_free(struct image_ref *r)
   free(r);
 }
 
+/* a file of the layout, resolved inside it (a symlink in the layout can
+ * not make berth read a host file) and regular */
+static int read_layout_file(const struct image_ref *r, const char *name, size_t max, char **text, size_t *len,
+                            berth_error_t *err)
+{
+  _cleanup_close_ int fd = storage_open_in_root(r->layout_fd, name, O_RDONLY | O_NONBLOCK, 0, err);
+  if (fd < 0)
+    return berth_wrap(err, "image %s (an OCI image layout): %s", r->dir, name);
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+    return berth_fail(err, 0, "image %s: %s is not a regular file", r->dir, name);
+  if (read_all_fd(fd, max, text, len, err) < 0)
+    return berth_wrap(err, "image %s: %s", r->dir, name);
+  return 0;
+}
+
 static int open_blob(const struct image_ref *r, const char *digest, berth_error_t *err)
 {
   _cleanup_free_ char *path = xasprintf("blobs/sha256/%s", hex_of(digest));
-  int fd = storage_open_in_root(r->layout_fd, path, O_RDONLY, 0, err);
+  /* O_NONBLOCK: a fifo planted as a blob must not hang us (ignored on files) */
+  int fd = storage_open_in_root(r->layout_fd, path, O_RDONLY | O_NONBLOCK, 0, err);
   if (fd < 0)
     return berth_wrap(err, "image %s: blob %s", r->dir, digest);
   struct stat st;
@@ -103,8 +120,8 @@ static int pick_manifest(struct image_ref *r, struct image_descriptor *out, bert
 {
   _cleanup_free_ char *text = NULL;
   size_t len = 0;
-  if (read_file_at(r->layout_fd, "index.json", IMAGE_MAX_DOCUMENT, &text, &len, err) < 0)
-    return berth_wrap(err, "image %s (an OCI image layout)", r->dir);
+  if (read_layout_file(r, "index.json", IMAGE_MAX_DOCUMENT, &text, &len, err) < 0)
+    return -1;
   _cleanup_free_ char *label = xasprintf("%s/index.json", r->dir);
   _cleanup_(image_index_freep) struct image_index *idx = NULL;
   size_t i;
@@ -175,8 +192,8 @@ int image_ref_open(const char *ref, struct image_ref **out, berth_error_t *err)
     return berth_fail_sys(err, "image %s", r->dir);
   _cleanup_free_ char *layout = NULL;
   size_t len;
-  if (read_file_at(r->layout_fd, "oci-layout", 4096, &layout, &len, err) < 0)
-    return berth_wrap(err, "image %s is not an OCI image layout", r->dir);
+  if (read_layout_file(r, "oci-layout", 4096, &layout, &len, err) < 0)
+    return -1;
   if (load_documents(r, err) < 0)
     return -1;
   *out = steal_pointer(&r);

@@ -79,7 +79,7 @@ assert_host_untouched() {
   [ "$(getfattr --only-values -n trusted.overlay.opaque "$wh/data" 2>/dev/null || python3 -c "import os,sys; print(os.getxattr(sys.argv[1], 'trusted.overlay.opaque').decode())" "$wh/data")" = y ]
 }
 
-@test "image: an image umoci built (a deletion is a whiteout), the tag picked by name" {
+@test "image: an image umoci built (a deletion is a whiteout) and copied by skopeo, the tag picked by name" {
   command -v umoci >/dev/null || skip "umoci not installed"
   cd "$T"
   umoci init --layout u
@@ -90,7 +90,13 @@ assert_host_untouched() {
   rm ub/rootfs/gone
   umoci repack --image u:a ub
   umoci config --image u:a --config.cmd /bin/sh --config.cmd -c --config.cmd 'ls /gone 2>&1; cat /data/old'
-  image_bundle "$T/u:a"
+  umoci tag --image u:a other
+  if command -v skopeo >/dev/null; then
+    skopeo copy --quiet oci:u:a oci:u2:copied
+    image_bundle "$T/u2:copied"
+  else
+    image_bundle "$T/u:a"
+  fi
   cd "$B"
   run berthi run "$(unique_id umo)"
   [ "$status" -eq 0 ]
@@ -125,6 +131,29 @@ assert_host_untouched() {
   done
   # nothing mounted on the host
   ! grep -q "$T" /proc/self/mountinfo
+}
+
+@test "image: the layout's own files: a symlink out of it is resolved inside it, a fifo blob does not hang" {
+  python3 "$MKIMAGE" build "$IMG" t "$T/base.tar"
+  image_bundle "$IMG:t" '.process.args = ["/bin/true"]'
+  mv "$IMG/index.json" "$T/index.json"
+  ln -s "$CANARY_DIR/canary" "$IMG/index.json"
+  cd "$B"
+  run berthi run "$(unique_id lnk)"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"index.json"*"ENOENT"* ]]
+  [[ "$output" != *canary ]]
+  rm "$IMG/index.json"
+  mv "$T/index.json" "$IMG/index.json"
+  l="$(find "$IMG/blobs/sha256" -size +100k | head -1)"
+  rm "$l"
+  mkfifo "$l"
+  run timeout 20 "$BERTH" --root "$BERTH_ROOT" --storage-root "$STORE" run "$(unique_id fifo)"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"is not a regular file"* ]]
+  assert_store_clean 0
 }
 
 @test "image: a decompression bomb stops at --max-layer-size, nothing kept" {
