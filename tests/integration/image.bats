@@ -67,16 +67,21 @@ assert_host_untouched() {
   [ "${lines[1]}" = "new" ]
   [ "${lines[2]}" = "no-gone" ]
   [ "${lines[3]}" = "1" ]
+  # a multi-platform image (a nested index): linux/amd64 is picked on x86_64
+  python3 "$MKIMAGE" nest "$IMG" two
   image_bundle "$IMG:two"
   run berthi run "$(unique_id img)"
-  [ "$status" -eq 0 ]
-  [ "$output" = gone ]
-  # the base layer is shared: three layers in the store (base, whiteouts, base uncompressed is the same diffID)
+  echo "$output"
+  if [ "$(uname -m)" = x86_64 ]; then
+    [ "$status" -eq 0 ]
+    [ "$output" = gone ]
+  fi
+  # the base layer is shared (gzip or not, one diffID): two layers in the store
   [ "$(ls "$STORE/sha256" | wc -l)" -eq 2 ]
   # overlay whiteout and opaque dir in the unpacked layer
-  wh="$STORE/sha256/$(jq -r '.rootfs.diff_ids[1]' "$IMG/blobs/sha256/$(jq -r '.manifests[0].digest' "$IMG/index.json" | cut -d: -f2 | xargs -I{} jq -r .config.digest "$IMG/blobs/sha256/{}" | cut -d: -f2)" | cut -d: -f2)"
+  wh="$STORE/sha256/$(sha256sum "$T/wh.tar" | cut -d' ' -f1)"
   [ "$(stat -c '%F %t %T' "$wh/gone")" = "character special file 0 0" ]
-  [ "$(getfattr --only-values -n trusted.overlay.opaque "$wh/data" 2>/dev/null || python3 -c "import os,sys; print(os.getxattr(sys.argv[1], 'trusted.overlay.opaque').decode())" "$wh/data")" = y ]
+  [ "$(python3 -c "import os,sys; print(os.getxattr(sys.argv[1], 'trusted.overlay.opaque').decode())" "$wh/data")" = y ]
 }
 
 @test "image: an image umoci built (a deletion is a whiteout) and copied by skopeo, the tag picked by name" {

@@ -4,6 +4,10 @@
   mkimage.py build LAYOUT TAG [--bad-diffid N] [--cmd ARG]... LAYER[:none|:gzip|:zstd]...
       add an image TAG to LAYOUT (created when missing) from layer tar files
       (bottom first); --bad-diffid N writes a wrong diffID for layer N.
+  mkimage.py nest LAYOUT TAG
+      make TAG a multi-platform image as skopeo writes one: index.json names
+      a nested index whose linux/arm64 entry is a manifest that does not
+      exist and whose linux/amd64 entry is TAG's manifest.
   mkimage.py tar OUT KIND
       write a hostile or special layer tar: dotdot, absolute, symlink-write,
       hardlink-out, bomb, whiteouts, device.
@@ -98,6 +102,25 @@ def build(args):
         json.dump(index, f)
 
 
+def nest(args):
+    layout, tag = args
+    ipath = os.path.join(layout, "index.json")
+    index = json.load(open(ipath))
+    for m in index["manifests"]:
+        if m.get("annotations", {}).get("org.opencontainers.image.ref.name") != tag:
+            continue
+        real = {"mediaType": m["mediaType"], "digest": m["digest"], "size": m["size"],
+                "platform": {"os": "linux", "architecture": "amd64"}}
+        bogus = {"mediaType": m["mediaType"], "digest": "sha256:" + "e" * 64, "size": 1,
+                 "platform": {"os": "linux", "architecture": "arm64"}}
+        nested = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                  "manifests": [bogus, real]}
+        d, size = blob(layout, json.dumps(nested).encode())
+        m.update({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": d, "size": size})
+    with open(ipath, "w") as f:
+        json.dump(index, f)
+
+
 def add_file(t, name, data=b"", **kw):
     ti = tarfile.TarInfo(name)
     ti.size = len(data)
@@ -152,6 +175,8 @@ def hostile(out, kind):
 if __name__ == "__main__":
     if sys.argv[1] == "build":
         build(sys.argv[2:])
+    elif sys.argv[1] == "nest":
+        nest(sys.argv[2:])
     elif sys.argv[1] == "tar":
         hostile(sys.argv[2], sys.argv[3])
     else:
