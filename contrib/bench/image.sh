@@ -21,12 +21,12 @@ umoci unpack --image img:b u >/dev/null
 mkdir -p u/rootfs/bin u/rootfs/{proc,sys,dev,tmp}
 cp /bin/busybox u/rootfs/bin/
 ln -s busybox u/rootfs/bin/true
-umoci repack --image img:b u
+umoci repack --refresh-bundle --image img:b u
 for src in /usr/share/zoneinfo /usr/share/perl /usr/lib/python3* /usr/share/man/man1; do
   [ -d "$src" ] || continue
   mkdir -p "u/rootfs$(dirname "$src")"
   cp -a "$src" "u/rootfs$src"
-  umoci repack --image img:b u
+  umoci repack --refresh-bundle --image img:b u
 done
 umoci config --image img:b --config.cmd /bin/true >/dev/null
 echo "layers: $(jq '.layers | length' "img/blobs/sha256/$(jq -r '.manifests[0].digest' img/index.json | cut -d: -f2)"), unpacked: $(du -sh u/rootfs | cut -f1)"
