@@ -149,6 +149,8 @@ int layer_remove_tree(int parent_fd, const char *name, berth_error_t *err)
     }
   if (fd < 0)
     return berth_fail_sys(err, "open %s", name);
+  /* a read-only directory of a rootless store: its entries could not go */
+  (void) fchmod(fd, 0700);
   if (remove_contents(fd, err) < 0)
     return berth_wrap(err, "%s", name);
   if (unlinkat(parent_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -492,9 +494,8 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
     }
 }
 
-/* The recorded directory modes and mtimes, deepest first (setting a
- * child's mtime would change its parent's otherwise... it does not, but a
- * chmod to 0555 of a parent first would stop a rootless store). */
+/* The recorded directory modes and mtimes, last first: a parent made
+ * read-only before its children are fixed would stop a rootless store. */
 static int fix_dirs(struct unpack *u, berth_error_t *err)
 {
   for (size_t i = u->n_dirs; i-- > 0;)
@@ -502,6 +503,13 @@ static int fix_dirs(struct unpack *u, berth_error_t *err)
       struct dir_fixup *d = &u->dirs[i];
       _cleanup_close_ int fd = storage_open_in_root(u->root_fd, d->path, O_RDONLY | O_DIRECTORY,
                                                     STORAGE_NO_SYMLINKS, err);
+      int r = berth_error_ret(*err);
+      if (fd < 0 && (r == -ELOOP || r == -ENOENT || r == -ENOTDIR))
+        {
+          /* a later entry replaced the directory or a parent: nothing to fix */
+          berth_error_free(err);
+          continue;
+        }
       if (fd < 0)
         return berth_wrap(err, "%s: directory %s", u->o->label, d->path);
       if (fchmod(fd, d->mode) < 0)
