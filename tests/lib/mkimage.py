@@ -166,6 +166,8 @@ def hostile(out, kind):
             add_file(t, "data/.wh..wh..opq")
             add_file(t, "data/new", b"new\n", mode=0o640)
             add_file(t, ".wh.gone")
+            add(t, "ro", tarfile.DIRTYPE, mode=0o555)
+            add_file(t, "ro/f", b"in a read-only dir\n", mode=0o444)
             add_file(t, "linked-a", b"same inode\n")
             add(t, "linked-b", tarfile.LNKTYPE, linkname="linked-a")
         else:
