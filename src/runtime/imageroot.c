@@ -27,6 +27,11 @@ int imageroot_resolve(struct spec_config *c, const struct global_opts *g, const 
   const char *ref = spec_annotation(c, STORAGE_ANN_IMAGE);
   if (!ref)
     return 0;
+  /* before anything is unpacked: the overlay needs a mount namespace of its own */
+  const struct spec_namespace *mnt = spec_find_namespace(c, SPEC_NS_MOUNT);
+  if (!mnt || mnt->path)
+    return berth_fail(err, 0, "config.json: .annotations[\"%s\"]: needs a new mount namespace (.linux.namespaces)",
+                      STORAGE_ANN_IMAGE);
   berth_log_phase("image");
   _cleanup_free_ char *user = xasprintf("%s/%s", g->root, id);
   const struct image_store_opts o = {
