@@ -161,6 +161,29 @@ assert_host_untouched() {
   assert_store_clean 0
 }
 
+@test "image: a missing tag, a directory that is no layout, no mount namespace: clear errors, nothing made" {
+  python3 "$MKIMAGE" build "$IMG" t "$T/base.tar"
+  image_bundle "$IMG:t" '.process.args = ["/bin/true"]'
+  cd "$B"
+  bundle_edit "$B" '.annotations["run.berth.storage.image"] = $i' --arg i "$IMG:nope"
+  run berthi create "$(unique_id tag)"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"index.json: no manifest has the tag \"nope\""* ]]
+  bundle_edit "$B" '.annotations["run.berth.storage.image"] = $i' --arg i "$T/base"
+  run berthi create "$(unique_id lay)"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"image $T/base (an OCI image layout): oci-layout"*ENOENT* ]]
+  bundle_edit "$B" '.annotations["run.berth.storage.image"] = $i | .linux.namespaces |= map(select(.type != "mount"))' --arg i "$IMG:t"
+  run berthi create "$(unique_id mnt)"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *'.annotations["run.berth.storage.image"]: needs a new mount namespace'* ]]
+  run "$BERTH" spec --bundle "$T" --image "$IMG:nope"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"--image: "*"no manifest has the tag"* ]]
+  [ -z "$(berth list -q)" ]
+  [ ! -e "$STORE/sha256" ] || [ -z "$(ls "$STORE/sha256")" ]
+}
+
 @test "image: a decompression bomb stops at --max-layer-size, nothing kept" {
   python3 "$MKIMAGE" tar "$T/bomb.tar" bomb
   python3 "$MKIMAGE" build "$IMG" bomb "$T/base.tar" "$T/bomb.tar:gzip"
