@@ -375,7 +375,9 @@ int image_whiteout_classify(const char *base, const char **target, berth_error_t
   if (str_eq(base, WH_OPAQUE))
     return IMAGE_ENTRY_OPAQUE;
   const char *t = base + strlen(WH_PREFIX);
-  if (!*t || str_eq(t, ".") || str_eq(t, "..") || str_has_prefix(t, WH_PREFIX) || strchr(t, '/'))
+  if (str_has_prefix(t, WH_PREFIX))
+    return IMAGE_ENTRY_AUFS_META;
+  if (!*t || str_eq(t, ".") || str_eq(t, "..") || strchr(t, '/'))
     return berth_fail(err, 0, "whiteout \"%s\": names no file", base);
   *target = t;
   return IMAGE_ENTRY_WHITEOUT;

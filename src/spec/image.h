@@ -131,9 +131,10 @@ enum image_whiteout
   IMAGE_ENTRY_PLAIN = 0,
   IMAGE_ENTRY_WHITEOUT, /* ".wh.NAME": NAME deleted (*target = NAME) */
   IMAGE_ENTRY_OPAQUE,   /* ".wh..wh..opq": the directory is opaque */
+  IMAGE_ENTRY_AUFS_META, /* other ".wh..wh.*" names (aufs' hardlink dirs): skipped */
 };
 /* base is a path's last component; invalid whiteouts (".wh." alone, a
- * target of "." or "..", other ".wh..wh." names) fail. */
+ * target of "." or "..") fail. */
 int image_whiteout_classify(const char *base, const char **target, berth_error_t *err);
 
 #endif

@@ -472,6 +472,12 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
     return berth_wrap(err, "%s: entry %s", u->o->label, path);
   if (kind == IMAGE_ENTRY_OPAQUE)
     return make_opaque(u, parent, path, err);
+  if (kind == IMAGE_ENTRY_AUFS_META)
+    {
+      berth_log_debug("%s: %s: aufs metadata skipped", u->o->label, path);
+      u->stats->skipped++;
+      return 0;
+    }
   if (kind == IMAGE_ENTRY_WHITEOUT)
     return make_whiteout(u, parent, target, path, err);
   if (archive_entry_hardlink(e))

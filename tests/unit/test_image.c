@@ -136,6 +136,8 @@ static void test_whiteouts_refs(void)
   berth_error_free(&e);
   ok(image_whiteout_classify(".wh.", &t, &e) < 0, "empty whiteout refused");
   berth_error_free(&e);
+  is_int(image_whiteout_classify(".wh..wh.plnk", &t, &e), IMAGE_ENTRY_AUFS_META, "aufs metadata recognised");
+  berth_error_free(&e);
 
   char *dir = NULL, *tag = NULL;
   is_int(image_ref_split("/img/busy:v1", &dir, &tag, &e), 0, "DIR:TAG");
