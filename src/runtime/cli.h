@@ -30,6 +30,8 @@ struct global_opts
   bool rootless_set;
   bool rootless;
   enum cgroup_manager cgroup_manager;
+  char *storage_root;              /* --storage-root: the layer store (NULL: the default) */
+  unsigned long long max_layer_size; /* --max-layer-size in bytes (0: the default, 10 GiB) */
 };
 
 enum cli_opt_kind

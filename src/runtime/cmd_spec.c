@@ -8,6 +8,7 @@
 #include "net/net.h"
 #include "runtime/cli.h"
 #include "spec/spec.h"
+#include "storage/image.h"
 #include "storage/overlay.h"
 #include "storage/storage.h"
 #include "util/util.h"
@@ -118,6 +119,18 @@ static int add_storage_annotations(struct annotation_list *a, const struct cli_s
   return 0;
 }
 
+/* --upper with --image and no --layer */
+static int add_upper_only(struct annotation_list *a, const char *upper, berth_error_t *err)
+{
+  _cleanup_free_ char *value = str_eq(upper, "ephemeral") || str_eq(upper, "none") ? xstrdup(upper) : absolute_path(upper);
+  struct storage_overlay *o = NULL;
+  if (storage_overlay_parse("/image", value, "config.json", &o, err) < 0)
+    return -1;
+  storage_overlay_free(o);
+  annotations_add(a, STORAGE_ANN_UPPER, steal_pointer(&value));
+  return 0;
+}
+
 /* --network bridge[:BRIDGE]|none, --ip CIDR, --subnet CIDR: checked as
  * create checks them (net_config_parse), so a bad value fails here */
 static int add_network_annotations(struct annotation_list *a, const char *network, const char *ip,
@@ -154,17 +167,39 @@ static int add_network_annotations(struct annotation_list *a, const char *networ
   return r;
 }
 
+/* --image DIR[:TAG]: the annotation, and the process from the image
+ * config (image-spec conversion rules; User resolved in the image's
+ * /etc/passwd and /etc/group, read from its layer blobs) */
+static int add_image(struct annotation_list *a, const char *image, struct image_process *proc, berth_error_t *err)
+{
+  _cleanup_free_ char *dir = NULL, *tag = NULL;
+  if (image_ref_split(image, &dir, &tag, err) < 0)
+    return -1;
+  _cleanup_free_ char *abs = absolute_path(dir);
+  _cleanup_free_ char *ref = tag ? xasprintf("%s:%s", abs, tag) : xstrdup(abs);
+  _cleanup_(image_ref_freep) struct image_ref *r = NULL;
+  if (image_ref_open(ref, &r, err) < 0)
+    return berth_wrap(err, "--image");
+  _cleanup_free_ char *passwd = NULL, *group = NULL;
+  if (image_read_user_db(r, &passwd, &group, err) < 0
+      || image_config_to_process(r->config, spec_default_env(), passwd, group, proc, err) < 0)
+    return berth_wrap(err, "--image %s", image);
+  annotations_add(a, STORAGE_ANN_IMAGE, steal_pointer(&ref));
+  return 0;
+}
+
 int cmd_spec(const struct global_opts *g, int argc, char **argv, berth_error_t *err)
 {
   const char *bundle = NULL;
   bool rootless = false;
   struct cli_strv layers = {0}, generic = {0};
-  const char *upper = NULL;
+  const char *upper = NULL, *image = NULL;
   const char *network = NULL, *ip = NULL, *subnet = NULL;
   const struct cli_option opts[] = {
     {"bundle", 'b', CLI_STRING, &bundle, "DIR", "write DIR/config.json (default: the current directory)"},
     {"rootless", 0, CLI_BOOL, &rootless, NULL, "a config for a container run by an unprivileged user"},
     {"layer", 0, CLI_STRV, &layers, "DIR", "a layer of an overlay root filesystem (repeat, bottom layer first)"},
+    {"image", 0, CLI_STRING, &image, "DIR[:TAG]", "the root filesystem and process of an OCI image layout (see berth-config(5))"},
     {"upper", 0, CLI_STRING, &upper, "ephemeral|none|DIR", "where writes to the overlay root go (default ephemeral)"},
     {"annotation", 0, CLI_STRV, &generic, "KEY=VALUE", "add an annotation (repeatable)"},
     {"network", 0, CLI_STRING, &network, "MODE[:BRIDGE]", "bridge (default bridge berth0) or none (see berth-config(5))"},
@@ -174,11 +209,12 @@ int cmd_spec(const struct global_opts *g, int argc, char **argv, berth_error_t *
   };
   static const struct cli_usage usage = {
     "spec",
-    "[-b DIR] [--rootless] [--layer DIR]... [--upper ephemeral|none|DIR] [--annotation KEY=VALUE]...\n"
+    "[-b DIR] [--rootless] [--image DIR[:TAG]] [--layer DIR]... [--upper ephemeral|none|DIR] [--annotation KEY=VALUE]...\n"
     "       [--network bridge[:BRIDGE]|none] [--ip CIDR] [--subnet CIDR]",
     "Write a default config.json for a new bundle. The root filesystem is expected\n"
     "in the bundle's \"rootfs\" directory, or is an overlay of the --layer directories\n"
-    "(see berth-config(5)); an existing config.json is never overwritten.",
+    "(see berth-config(5)), the layers of --image below them; with --image the\n"
+    "process comes from the image config. An existing config.json is never overwritten.",
     0, 0, NULL, false,
   };
   _cleanup_free_ char **pos = NULL;
@@ -190,14 +226,24 @@ int cmd_spec(const struct global_opts *g, int argc, char **argv, berth_error_t *
   _cleanup_free_ const char **generic_v = generic.v;
   if (parsed <= 0)
     return parsed;
-  if (add_storage_annotations(&ann, &layers, upper, err) < 0
+  _cleanup_(image_process_free) struct image_process proc = {0};
+  if (image && add_image(&ann, image, &proc, err) < 0)
+    return -1;
+  if ((image ? (layers.n == 0 && upper ? add_upper_only(&ann, upper, err) : add_storage_annotations(&ann, &layers, upper, err))
+             : add_storage_annotations(&ann, &layers, upper, err)) < 0
       || add_network_annotations(&ann, network, ip, subnet, rootless, err) < 0
       || add_generic_annotations(&ann, &generic, err) < 0)
     return -1;
 
   _cleanup_free_ char *json = NULL;
   size_t len = 0;
-  const struct spec_default_opts eo = {.rootless = rootless, .annotations = ann.kv, .n_annotations = ann.n};
+  const struct spec_default_process dp = {
+    .args = (const char *const *) proc.args, .env = (const char *const *) proc.env, .cwd = proc.cwd,
+    .uid = proc.uid, .gid = proc.gid, .additional_gids = proc.additional_gids,
+    .n_additional_gids = proc.n_additional_gids,
+  };
+  const struct spec_default_opts eo = {.rootless = rootless, .annotations = ann.kv, .n_annotations = ann.n,
+                                       .process = image ? &dp : NULL};
   if (spec_default_config_emit_opts(&eo, &json, &len, err) < 0)
     return -1;
   _cleanup_free_ char *path = bundle && *bundle ? xasprintf("%s/config.json", bundle) : xstrdup("config.json");

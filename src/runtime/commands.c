@@ -15,6 +15,7 @@ int cmd_pause(const struct global_opts *g, int argc, char **argv, berth_error_t 
 int cmd_resume(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_update(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_ps(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_storage(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_events(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 
 const struct command berth_commands[] = {
@@ -31,6 +32,7 @@ const struct command berth_commands[] = {
   {"run", "create and start a container, wait for it unless --detach", cmd_run, true},
   {"spec", "write a default config.json for a new bundle", cmd_spec},
   {"start", "start the user program of a created container", cmd_start},
+  {"storage", "list or prune the image layer store", cmd_storage},
   {"state", "print the state of a container as JSON", cmd_state},
   {"update", "change the cgroup limits of a running container", cmd_update},
   {NULL, NULL, NULL},

@@ -27,6 +27,7 @@
 #include "runtime/hooks.h"
 #include "runtime/hosttrees.h"
 #include "runtime/hostcheck.h"
+#include "runtime/imageroot.h"
 #include "runtime/interrupt.h"
 #include "runtime/notify.h"
 #include "runtime/rootless.h"
@@ -1112,6 +1113,8 @@ int lifecycle_create(const struct global_opts *g, const char *id, const struct c
   berth_log_phase("parse");
   berth_log_debug("config %s (bundle %s)", config_path, bundle);
   if (load_bundle_config(config_path, &config_text, &config_len, &l->config, err) < 0)
+    return -1;
+  if (imageroot_resolve(l->config, g, id, err) < 0)
     return -1;
   _cleanup_(storage_overlay_freep) struct storage_overlay *overlay = NULL;
   if (overlay_plan(l->config, g->root, &overlay, err) < 0)

@@ -2,6 +2,7 @@
  * main is the only place that prints a command's error:
  *   berth: <command> [<id>]: <message>
  * on stderr and, with --log, in the log file. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@ struct global_args
   bool systemd_cgroup;
   const char *rootless;
   const char *cgroup_manager;
+  const char *storage_root;
+  const char *max_layer_size;
   bool version;
 };
 
@@ -104,6 +107,25 @@ static int parse_cgroup_manager(const struct global_args *a, struct global_opts 
     return berth_fail(err, 0, "invalid --cgroup-manager \"%s\": expected cgroupfs, systemd or disabled", m);
   if (a->systemd_cgroup && g->cgroup_manager != CGROUP_MANAGER_SYSTEMD)
     return berth_fail(err, 0, "--systemd-cgroup conflicts with --cgroup-manager %s", m);
+  return 0;
+}
+
+/* --max-layer-size: bytes with an optional K, M, G or T suffix (powers of 1024) */
+static int parse_size(const char *s, unsigned long long *out, berth_error_t *err)
+{
+  *out = 0;
+  if (!s)
+    return 0;
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  unsigned shift = 0;
+  if (*end && !end[1])
+    shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : *end == 'G' || *end == 'g' ? 30
+          : *end == 'T' || *end == 't' ? 40 : 99;
+  if (errno || end == s || *s == '-' || (*end && shift == 99) || v == 0 || (shift && v > (~0ull >> shift)))
+    return berth_fail(err, 0, "invalid --max-layer-size \"%s\": a positive number of bytes, suffix K, M, G or T", s);
+  *out = v << shift;
   return 0;
 }
 
@@ -211,6 +233,8 @@ int main(int argc, char **argv)
     {"systemd-cgroup", 0, CLI_BOOL, &a.systemd_cgroup, NULL, "manage cgroups through systemd"},
     {"rootless", 0, CLI_STRING, &a.rootless, "true|false|auto", "rootless mode (default auto)"},
     {"cgroup-manager", 0, CLI_STRING, &a.cgroup_manager, "MANAGER", "cgroupfs, systemd or disabled"},
+    {"storage-root", 0, CLI_STRING, &a.storage_root, "DIR", "the image layer store (default /var/lib/berth/layers)"},
+    {"max-layer-size", 0, CLI_STRING, &a.max_layer_size, "SIZE", "cap on a layer's uncompressed size (default 10G)"},
     {"version", 'v', CLI_BOOL, &a.version, NULL, "print the version and exit"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
@@ -235,11 +259,13 @@ int main(int argc, char **argv)
       print_version();
       ret = 0;
     }
-  else if (parse_rootless(a.rootless, &g, &err) < 0 || parse_cgroup_manager(&a, &g, &err) < 0)
+  else if (parse_rootless(a.rootless, &g, &err) < 0 || parse_cgroup_manager(&a, &g, &err) < 0
+           || parse_size(a.max_layer_size, &g.max_layer_size, &err) < 0)
     ret = report(NULL, err);
   else
     {
       g.root = resolve_root(a.root, g.rootless);
+      g.storage_root = a.storage_root && *a.storage_root ? resolve_root(a.storage_root, g.rootless) : NULL;
       ret = dispatch(&g, opts, help, npos, pos, argv);
     }
   /* output that did not reach stdout is a failure, not a silent success */
@@ -250,6 +276,7 @@ int main(int argc, char **argv)
     }
   berth_log_phase("exit");
   free(g.root);
+  free(g.storage_root);
   free(g.log_path);
   return ret;
 }

@@ -43,6 +43,11 @@ static const char *const default_env[] = {
   NULL,
 };
 
+const char *const *spec_default_env(void)
+{
+  return default_env;
+}
+
 static const char *const masked_paths[] = {
   "/proc/acpi",       "/proc/asound",      "/proc/kcore",       "/proc/keys",    "/proc/latency_stats",
   "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
@@ -56,19 +61,27 @@ static const char *const readonly_paths[] = {
 static const char *const namespaces[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
 static const char *const rootless_namespaces[] = { "pid", "ipc", "uts", "mount", "cgroup", "user", NULL };
 
-static void emit_process(struct jgen *w)
+static void emit_process(struct jgen *w, const struct spec_default_process *p)
 {
   jg_key(w, "process");
   jg_open(w);
-  jg_kbool(w, "terminal", true);
+  jg_kbool(w, "terminal", p == NULL);
   jg_key(w, "user");
   jg_open(w);
-  jg_kuint(w, "uid", 0);
-  jg_kuint(w, "gid", 0);
+  jg_kuint(w, "uid", p ? p->uid : 0);
+  jg_kuint(w, "gid", p ? p->gid : 0);
+  if (p && p->n_additional_gids)
+    {
+      jg_key(w, "additionalGids");
+      jg_aopen(w);
+      for (size_t i = 0; i < p->n_additional_gids; i++)
+        jg_uint(w, p->additional_gids[i]);
+      jg_aclose(w);
+    }
   jg_close(w);
-  jg_kstrv(w, "args", (const char *const[]){ "sh", NULL });
-  jg_kstrv(w, "env", default_env);
-  jg_kstr(w, "cwd", "/");
+  jg_kstrv(w, "args", p ? p->args : (const char *const[]){ "sh", NULL });
+  jg_kstrv(w, "env", p ? p->env : default_env);
+  jg_kstr(w, "cwd", p ? p->cwd : "/");
   jg_key(w, "capabilities");
   jg_open(w);
   jg_kstrv(w, "bounding", default_caps);
@@ -205,7 +218,7 @@ int spec_default_config_emit_opts(const struct spec_default_opts *o, char **out,
     return -1;
   jg_open(&w);
   jg_kstr(&w, "ociVersion", BERTH_OCI_VERSION);
-  emit_process(&w);
+  emit_process(&w, o->process);
   jg_key(&w, "root");
   jg_open(&w);
   jg_kstr(&w, "path", "rootfs");

@@ -23,3 +23,9 @@ tests_unit_test_spec_config_CPPFLAGS = $(SPEC_TEST_CPPFLAGS)
 tests_unit_test_spec_fuzz_CPPFLAGS = $(SPEC_TEST_CPPFLAGS)
 # events/ps output and update's resources (cgcmds)
 libberth_a_SOURCES += src/spec/events.h src/spec/events_emit.c src/spec/resources_emit.c
+# OCI image-spec documents (issue 17)
+libberth_a_SOURCES += src/spec/image.h src/spec/image.c
+check_PROGRAMS += tests/unit/test_image
+tests_unit_test_image_SOURCES = tests/unit/test_image.c tests/unit/tap.h
+tests_unit_test_image_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_image

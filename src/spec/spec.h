@@ -534,7 +534,20 @@ struct spec_default_opts
   bool rootless;
   const struct spec_kv *annotations;
   size_t n_annotations;
+  /* `berth spec --image`: process.args/env/cwd/user from the image config
+   * (NULL: the defaults) */
+  const struct spec_default_process *process;
 };
+struct spec_default_process
+{
+  const char *const *args, *const *env; /* NULL-terminated */
+  const char *cwd;
+  uint32_t uid, gid;
+  const uint32_t *additional_gids;
+  size_t n_additional_gids;
+};
+/* the default process.env (PATH, TERM), NULL-terminated */
+const char *const *spec_default_env(void);
 int spec_default_config_emit_opts(const struct spec_default_opts *o, char **out, size_t *out_len,
                                   berth_error_t *err);
 

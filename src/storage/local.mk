@@ -33,3 +33,12 @@ check_PROGRAMS += tests/unit/test_mountinfo
 tests_unit_test_mountinfo_SOURCES = tests/unit/test_mountinfo.c tests/unit/tap.h
 tests_unit_test_mountinfo_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_mountinfo
+
+# OCI image layouts and the shared layer store (issue 17)
+libberth_a_SOURCES += src/storage/layer.h src/storage/layer.c src/storage/image.h src/storage/image.c \
+	src/storage/imagelibs.h src/storage/imagelibs.c
+check_PROGRAMS += tests/unit/test_layer
+tests_unit_test_layer_SOURCES = tests/unit/test_layer.c tests/unit/tap.h
+tests_unit_test_layer_LDADD = $(UNIT_LDADD)
+tests_unit_test_layer_CPPFLAGS = $(AM_CPPFLAGS) -DTEST_DATA_DIR='"$(abs_top_srcdir)/tests/unit/data"'
+TESTS += tests/unit/test_layer
