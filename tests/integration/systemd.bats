@@ -257,35 +257,37 @@ assert_device() {
     fi
   done
   UNITS+=("$u")
+  # allow all but c 43: systemd has no form for it (and gets an empty DeviceAllow)
   make_bundle "$B" '.process.args = ["sleep", "1000"]
     | .process.capabilities |= with_entries(.value += ["CAP_MKNOD"])
-    | .linux.resources.devices = [{"allow": false, "access": "rwm"},
-        {"allow": true, "type": "c", "major": 42, "access": "rw"}]'
+    | .linux.resources.devices = [{"allow": true, "access": "rwm"},
+        {"allow": false, "type": "c", "major": 43, "access": "rw"}]'
   detached --systemd-cgroup run -d --bundle "$B" "$ID"
-  [ "$status" -eq 0 ]
-  [ "$(systemctl show -p DevicePolicy --value "$u")" = strict ]
-  assert_device 42 allowed
-  assert_device 43 denied
-  run berth exec "$ID" sh -c 'echo x >/dev/null && echo ok'
-  [[ "$output" == ok ]]
-  # systemd attaches its filter again (as at any reload): 42 is not in
-  # /proc/devices, so systemd could not name it
-  systemctl daemon-reload
-  assert_device 42 allowed
-  assert_device 43 denied
-
-  # allow all but c 43: systemd has no form for it
-  echo '{"devices": [{"allow": true, "access": "rwm"}, {"allow": false, "type": "c", "major": 43, "access": "rw"}]}' \
-    >"$BATS_TEST_TMPDIR/res.json"
-  run berth update --resources "$BATS_TEST_TMPDIR/res.json" "$ID"
   [ "$status" -eq 0 ]
   [ "$(systemctl show -p DevicePolicy --value "$u")" = auto ]
   assert_device 44 allowed
   assert_device 43 denied
+  # systemd attaches its filter again, as at any reload
   systemctl daemon-reload
   assert_device 44 allowed
   assert_device 43 denied
+
+  # deny all but c 42 (and the defaults): 42 is not in /proc/devices, so
+  # systemd cannot name it
+  echo '{"devices": [{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 42, "access": "rw"}]}' \
+    >"$BATS_TEST_TMPDIR/res.json"
+  run berth update --resources "$BATS_TEST_TMPDIR/res.json" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$(systemctl show -p DevicePolicy --value "$u")" = strict ]
   assert_device 42 allowed
+  assert_device 43 denied
+  assert_device 44 denied
+  run berth exec "$ID" sh -c 'echo x >/dev/null && echo ok'
+  [[ "$output" == ok ]]
+  systemctl daemon-reload
+  assert_device 42 allowed
+  assert_device 43 denied
+  assert_device 44 denied
 
   run berth delete --force "$ID"
   [ "$status" -eq 0 ]
