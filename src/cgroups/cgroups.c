@@ -607,8 +607,10 @@ int cgroup_apply_resources_with(struct berth_cgroup *cg, const struct spec_resou
 int cgroup_apply_files(struct berth_cgroup *cg, const struct spec_resources *r,
                        const struct cgroup_apply_options *o, berth_error_t *err)
 {
-  int ret = cg->mode == CGROUP_MODE_UNIFIED ? cgroup_v2_apply_resources_with(&cg->dirs[0], r, o, err)
-                                            : cgroup_v1_apply_resources_with(cg, r, o, err);
+  struct cgroup_apply_options opts = o ? *o : (struct cgroup_apply_options) { 0 };
+  opts.dev_filter_shared = cg->sd != NULL;
+  int ret = cg->mode == CGROUP_MODE_UNIFIED ? cgroup_v2_apply_resources_with(&cg->dirs[0], r, &opts, err)
+                                            : cgroup_v1_apply_resources_with(cg, r, &opts, err);
   return ret < 0 ? berth_wrap(err, "cgroup %s", cg->path) : 0;
 }
 

@@ -102,6 +102,9 @@ struct cgroup_apply_options
    * create: apply the device rules even when r is NULL or has none
    * (default deny + the spec's default devices), as runc does */
   bool devices_always;
+  /* set by the systemd driver: systemd attaches a device filter of its
+   * own to the unit's cgroup, and berth's goes next to it */
+  bool dev_filter_shared;
 };
 
 /* cgroup_apply_resources with options; o may be NULL. */

@@ -128,6 +128,7 @@ int cgroup_dev_bpf_load(const struct bpf_insn *insns, size_t n, int *prog_fd, be
   attr.insns = (uint64_t) (uintptr_t) insns;
   attr.insn_cnt = (uint32_t) n;
   attr.license = (uint64_t) (uintptr_t) license;
+  memcpy(attr.prog_name, BERTH_DEV_PROG_NAME, sizeof(BERTH_DEV_PROG_NAME));
   int fd = bpf(BPF_PROG_LOAD, &attr);
   if (fd >= 0)
     {
@@ -177,6 +178,18 @@ static int query_attached(int cg_fd, uint32_t **ids, uint32_t *n, berth_error_t 
     }
 }
 
+static bool prog_is_berths(int prog_fd)
+{
+  struct bpf_prog_info info;
+  memset(&info, 0, sizeof(info));
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.info.bpf_fd = (uint32_t) prog_fd;
+  attr.info.info_len = sizeof(info);
+  attr.info.info = (uint64_t) (uintptr_t) &info;
+  return bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) == 0 && str_eq(info.name, BERTH_DEV_PROG_NAME);
+}
+
 static int attach(int cg_fd, int prog_fd, int replace_fd)
 {
   union bpf_attr attr;
@@ -216,7 +229,20 @@ static int detach_id(int cg_fd, uint32_t id, berth_error_t *err)
   return 0;
 }
 
-int cgroup_dev_bpf_install(const char *cgroup_dir, int prog_fd, berth_error_t *err)
+/* keep only the ids of berth's own programs in ids */
+static void keep_berths(uint32_t *ids, uint32_t *n)
+{
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < *n; i++)
+    {
+      _cleanup_close_ int fd = prog_fd_by_id(ids[i]);
+      if (fd >= 0 && prog_is_berths(fd))
+        ids[kept++] = ids[i];
+    }
+  *n = kept;
+}
+
+int cgroup_dev_bpf_install(const char *cgroup_dir, int prog_fd, bool keep_others, berth_error_t *err)
 {
   _cleanup_close_ int cg_fd = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cg_fd < 0)
@@ -225,6 +251,8 @@ int cgroup_dev_bpf_install(const char *cgroup_dir, int prog_fd, berth_error_t *e
   uint32_t n_old = 0;
   if (query_attached(cg_fd, &old, &n_old, err) < 0)
     return berth_wrap(err, "%s", cgroup_dir);
+  if (keep_others)
+    keep_berths(old, &n_old);
   if (n_old == 1)
     {
       _cleanup_close_ int old_fd = prog_fd_by_id(old[0]);
@@ -242,13 +270,14 @@ int cgroup_dev_bpf_install(const char *cgroup_dir, int prog_fd, berth_error_t *e
   return 0;
 }
 
-int cgroup_v2_devices_apply(const char *dir, const struct cgroup_dev_state *s, berth_error_t *err)
+int cgroup_v2_devices_apply(const char *dir, const struct cgroup_dev_state *s, bool keep_others,
+                            berth_error_t *err)
 {
   _cleanup_free_ struct bpf_insn *insns = NULL;
   size_t n = 0;
   cgroup_dev_bpf_program(s, &insns, &n);
   _cleanup_close_ int prog_fd = -1;
-  if (cgroup_dev_bpf_load(insns, n, &prog_fd, err) < 0 || cgroup_dev_bpf_install(dir, prog_fd, err) < 0)
+  if (cgroup_dev_bpf_load(insns, n, &prog_fd, err) < 0 || cgroup_dev_bpf_install(dir, prog_fd, keep_others, err) < 0)
     {
       /* an unprivileged user (a delegated cgroup) may not load BPF at all;
        * such a container cannot get at devices it could not open anyway */

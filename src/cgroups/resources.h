@@ -150,11 +150,17 @@ void cgroup_dev_bpf_program(const struct cgroup_dev_state *s, struct bpf_insn **
 /* Load the program (the verifier's log in the error when it refuses). */
 int cgroup_dev_bpf_load(const struct bpf_insn *insns, size_t n, int *prog_fd, berth_error_t *err);
 
+/* the name berth loads its device filters under (BPF_OBJ_NAME_LEN) */
+#define BERTH_DEV_PROG_NAME "berth_devices"
+
 /* Attach prog_fd to the cgroup directory as its device filter
  * (BPF_F_ALLOW_MULTI), replacing the one attached before atomically
  * (BPF_F_REPLACE) when there is exactly one, else attaching first and
- * detaching the old ones after, so there is never a moment without one. */
-int cgroup_dev_bpf_install(const char *cgroup_dir, int prog_fd, berth_error_t *err);
+ * detaching the old ones after, so there is never a moment without one.
+ * keep_others: the cgroup's manager (systemd) attaches a filter of its own
+ * there, and only berth's (BERTH_DEV_PROG_NAME) are replaced; the kernel
+ * then lets an access through only when every filter allows it. */
+int cgroup_dev_bpf_install(const char *cgroup_dir, int prog_fd, bool keep_others, berth_error_t *err);
 
 /* v1: bring dir's devices.deny/devices.allow to the state: by the diff
  * when the cgroup denies by default now (updates of a running container),
@@ -166,8 +172,10 @@ int cgroup_v1_devices_write(const char *dir, const struct cgroup_dev_state *s, b
 int cgroup_dev_state_for(const struct spec_resources *r, const struct cgroup_apply_options *o,
                          struct cgroup_dev_state *out, bool *applies, berth_error_t *err);
 
-/* the v2 device filter for the state, loaded and installed on dir */
-int cgroup_v2_devices_apply(const char *dir, const struct cgroup_dev_state *s, berth_error_t *err);
+/* the v2 device filter for the state, loaded and installed on dir
+ * (keep_others: as cgroup_dev_bpf_install) */
+int cgroup_v2_devices_apply(const char *dir, const struct cgroup_dev_state *s, bool keep_others,
+                            berth_error_t *err);
 
 /* ---- per-controller v2 writers (resources_v2.c), also used on hybrid
  * hosts for the controllers that live in the unified hierarchy */

@@ -360,7 +360,7 @@ static int apply_devices_v1(const struct berth_cgroup *cg, const struct spec_res
       else if (unified_dir(cg)) /* no v1 devices controller: the v2 filter works on hybrid too */
         {
           berth_error_free(err);
-          ret = cgroup_v2_devices_apply(unified_dir(cg)->path, &s, err);
+          ret = cgroup_v2_devices_apply(unified_dir(cg)->path, &s, o && o->dev_filter_shared, err);
         }
       else
         ret = -1;

@@ -330,7 +330,7 @@ int cgroup_v2_apply_resources_with(const struct cgroup_dir *dir, const struct sp
   bool applies;
   if (cgroup_dev_state_for(r, o, &s, &applies, err) < 0)
     return -1;
-  int ret = applies ? cgroup_v2_devices_apply(d, &s, err) : 0;
+  int ret = applies ? cgroup_v2_devices_apply(d, &s, o && o->dev_filter_shared, err) : 0;
   cgroup_dev_state_clear(&s);
   return ret;
 }

@@ -487,11 +487,11 @@ static int props_for(const struct berth_cgroup *cg, const struct spec_resources 
   bool devices = false;
   if (cgroup_dev_state_for(r, o, &dev, &devices, err) < 0)
     return -1;
+  bool v2 = cg->mode == CGROUP_MODE_UNIFIED;
   _cleanup_free_ char *proc_devices = NULL;
-  if (devices)
+  if (devices && !v2) /* v2 names no major (systemd_props.c) */
     read_proc_devices(&proc_devices);
-  int ret = cgroup_systemd_resource_props(r, cg->mode == CGROUP_MODE_UNIFIED, devices ? &dev : NULL,
-                                          proc_devices, out, err);
+  int ret = cgroup_systemd_resource_props(r, v2, devices ? &dev : NULL, proc_devices, out, err);
   cgroup_dev_state_clear(&dev);
   return ret;
 }

@@ -102,12 +102,15 @@ int cgroup_systemd_cpu_mask(const char *list, const char *field, uint8_t **bytes
  * MemoryLow, MemorySwapMax, CPUWeight, AllowedCPUs, AllowedMemoryNodes,
  * IOWeight; v1: MemoryLimit, CPUShares, BlockIOWeight; both: TasksMax,
  * CPUQuotaPerSecUSec + CPUQuotaPeriodUSec). dev (may be NULL: devices not
- * touched) adds DevicePolicy/DeviceAllow: a deny-by-default state becomes
- * "strict" with its exceptions (a major with any minor by its name in
- * proc_devices, the text of /proc/devices; what cannot be named is left
- * out, so systemd's list never allows more than berth's rules). Every
- * value is also written to cgroupfs by the cgroupfs writers, so systemd's
- * copy matters only when it re-applies the unit. */
+ * touched) adds DevicePolicy/DeviceAllow. v2: a superset of the rules
+ * (exact MAJ:MIN, else TYPE-*; allow-by-default: "auto" and an empty
+ * list), since berth's own filter sits next to systemd's and both must
+ * allow. v1: a deny-by-default state becomes "strict" with its exceptions
+ * (a major with any minor by its name in proc_devices, the text of
+ * /proc/devices; what cannot be named is left out, so systemd's list never
+ * allows more than berth's rules). Every value is also written to cgroupfs
+ * by the cgroupfs writers, so systemd's copy matters only when it
+ * re-applies the unit. */
 int cgroup_systemd_resource_props(const struct spec_resources *r, bool v2, const struct cgroup_dev_state *dev,
                                   const char *proc_devices, struct sd_props *out, berth_error_t *err);
 

@@ -402,12 +402,20 @@ static char *device_specifier(const struct cgroup_dev_rule *e, const char *proc_
   return xasprintf("%s-%s", kind, name);
 }
 
-static void device_props(const struct cgroup_dev_state *dev, const char *proc_devices, struct sd_props *p)
+static void add_device_allow(struct sd_prop *q, char *spec, unsigned access)
+{
+  q->devs = xreallocarray(q->devs, q->n_devs + 1, sizeof(*q->devs));
+  q->devs[q->n_devs++] = (struct sd_device_allow) { .path = spec, .access = access_string(access) };
+}
+
+/* v1: systemd owns the devices cgroup's list and writes it again whenever
+ * it realizes the unit, so it gets the rules as exactly as it can name
+ * them; deny exceptions have no systemd form: say nothing, so systemd
+ * neither adds a filter nor rewrites berth's rules with "a" */
+static void device_props_v1(const struct cgroup_dev_state *dev, const char *proc_devices, struct sd_props *p)
 {
   if (dev->default_allow)
     {
-      /* deny exceptions have no systemd form: say nothing, so systemd
-       * neither adds a filter nor (v1) rewrites berth's rules with "a" */
       if (dev->n == 0)
         sd_props_add_str(p, "DevicePolicy", "auto");
       return;
@@ -417,10 +425,40 @@ static void device_props(const struct cgroup_dev_state *dev, const char *proc_de
   for (size_t i = 0; i < dev->n; i++)
     {
       char *spec = device_specifier(&dev->ex[i], proc_devices);
-      if (spec == NULL)
-        continue;
-      q->devs = xreallocarray(q->devs, q->n_devs + 1, sizeof(*q->devs));
-      q->devs[q->n_devs++] = (struct sd_device_allow) { .path = spec, .access = access_string(dev->ex[i].access) };
+      if (spec != NULL)
+        add_device_allow(q, spec, dev->ex[i].access);
+    }
+}
+
+/* v2: a cgroup runs every BPF device filter attached to it and an access
+ * needs all of them to allow it. berth attaches its own exact filter to the
+ * scope next to systemd's (cgroup_dev_bpf_install keeps systemd's), so
+ * systemd only has to allow a superset of berth's rules: then the two
+ * together are exactly berth's rules, also after systemd attaches its
+ * filter again (daemon-reload, set-property, update). systemd cannot say
+ * "allow all but these" and can name a major only while /proc/devices
+ * lists it (resolved again at every realize), so:
+ *   default allow          -> DevicePolicy=auto and no DeviceAllow: no
+ *                             filter from systemd (the empty list also
+ *                             clears one an earlier update set);
+ *   allow TYPE MAJ:MIN     -> /dev/TYPE/MAJ:MIN (exact, no lookup);
+ *   allow TYPE MAJ:*, *:*,
+ *   *:MIN                  -> TYPE-* with the same access (wider than the
+ *                             rule; berth's filter narrows it). */
+static void device_props_v2(const struct cgroup_dev_state *dev, struct sd_props *p)
+{
+  sd_props_add_str(p, "DevicePolicy", dev->default_allow ? "auto" : "strict");
+  struct sd_prop *q = props_add(p, "DeviceAllow", SD_PROP_DEVICES);
+  if (dev->default_allow)
+    return;
+  for (size_t i = 0; i < dev->n; i++)
+    {
+      const struct cgroup_dev_rule *e = &dev->ex[i];
+      const char *kind = e->type == 'b' ? "block" : "char";
+      char *spec = e->major >= 0 && e->minor >= 0
+                       ? xasprintf("/dev/%s/%" PRId64 ":%" PRId64, kind, e->major, e->minor)
+                       : xasprintf("%s-*", kind);
+      add_device_allow(q, spec, e->access);
     }
 }
 
@@ -442,8 +480,10 @@ int cgroup_systemd_resource_props(const struct spec_resources *r, bool v2, const
       else
         sd_props_add_u64(&p, "BlockIOWeight", r->block_io->weight.value);
     }
-  if (ret == 0 && dev)
-    device_props(dev, proc_devices, &p);
+  if (ret == 0 && dev && v2)
+    device_props_v2(dev, &p);
+  else if (ret == 0 && dev)
+    device_props_v1(dev, proc_devices, &p);
   if (ret < 0)
     {
       sd_props_clear(&p);

@@ -216,10 +216,30 @@ static void test_devices(void)
   struct sd_props p = { 0 };
   berth_error_t err = NULL;
   const struct sd_prop *q;
-  ok(cgroup_systemd_resource_props(NULL, true, &st, proc_devices, &p, &err) == 0, "device properties");
-  ok((q = find(&p, "DevicePolicy")) && str_eq(q->s, "strict"), "deny by default -> DevicePolicy=strict");
+  /* v2: a superset of berth's rules (berth's own filter narrows it) */
+  ok(cgroup_systemd_resource_props(NULL, true, &st, proc_devices, &p, &err) == 0, "v2 device properties");
+  ok((q = find(&p, "DevicePolicy")) && str_eq(q->s, "strict"), "v2: deny by default -> DevicePolicy=strict");
   q = find(&p, "DeviceAllow");
-  ok(q && q->type == SD_PROP_DEVICES && q->n_devs == 4, "DeviceAllow has the 4 entries systemd can name");
+  ok(q && q->type == SD_PROP_DEVICES && q->n_devs == 6, "v2: DeviceAllow has an entry for every rule");
+  if (q && q->n_devs == 6)
+    {
+      static const char *const want[][2] = { { "/dev/char/1:3", "rwm" }, { "char-*", "rw" }, { "char-*", "m" },
+                                             { "block-*", "r" }, { "char-*", "r" }, { "char-*", "r" } };
+      for (size_t i = 0; i < 6; i++)
+        ok(str_eq(q->devs[i].path, want[i][0]) && str_eq(q->devs[i].access, want[i][1]),
+           "v2: rule %zu -> %s %s (got %s %s)", i, want[i][0], want[i][1], q->devs[i].path, q->devs[i].access);
+    }
+  sd_props_clear(&p);
+  ok(cgroup_systemd_resource_props(NULL, true, &st, NULL, &p, &err) == 0 && (q = find(&p, "DeviceAllow"))
+         && q->n_devs == 6,
+     "v2: the same without /proc/devices (no major is named)");
+  sd_props_clear(&p);
+
+  /* v1: systemd owns the list: only what it can name, never wider */
+  ok(cgroup_systemd_resource_props(NULL, false, &st, proc_devices, &p, &err) == 0, "v1 device properties");
+  ok((q = find(&p, "DevicePolicy")) && str_eq(q->s, "strict"), "v1: deny by default -> DevicePolicy=strict");
+  q = find(&p, "DeviceAllow");
+  ok(q && q->type == SD_PROP_DEVICES && q->n_devs == 4, "v1: DeviceAllow has the 4 entries systemd can name");
   if (q && q->n_devs == 4)
     {
       is_str(q->devs[0].path, "/dev/char/1:3", "c 1:3 -> /dev/char/1:3");
@@ -233,15 +253,25 @@ static void test_devices(void)
   sd_props_clear(&p);
 
   struct cgroup_dev_state all = { .default_allow = true };
-  ok(cgroup_systemd_resource_props(NULL, true, &all, proc_devices, &p, &err) == 0
-         && (q = find(&p, "DevicePolicy")) && str_eq(q->s, "auto") && !find(&p, "DeviceAllow"),
-     "allow all -> DevicePolicy=auto");
-  sd_props_clear(&p);
   struct cgroup_dev_rule deny[] = { { 'c', 1, 3, CGROUP_DEV_RWM, false } };
   struct cgroup_dev_state most = { .default_allow = true, .ex = deny, .n = 1 };
-  ok(cgroup_systemd_resource_props(NULL, true, &most, proc_devices, &p, &err) == 0 && !find(&p, "DevicePolicy")
+  ok(cgroup_systemd_resource_props(NULL, true, &all, proc_devices, &p, &err) == 0
+         && (q = find(&p, "DevicePolicy")) && str_eq(q->s, "auto") && (q = find(&p, "DeviceAllow"))
+         && q->n_devs == 0,
+     "v2: allow all -> DevicePolicy=auto, DeviceAllow emptied");
+  sd_props_clear(&p);
+  ok(cgroup_systemd_resource_props(NULL, true, &most, proc_devices, &p, &err) == 0
+         && (q = find(&p, "DevicePolicy")) && str_eq(q->s, "auto") && (q = find(&p, "DeviceAllow"))
+         && q->n_devs == 0,
+     "v2: allow all but some -> no filter from systemd (berth's denies)");
+  sd_props_clear(&p);
+  ok(cgroup_systemd_resource_props(NULL, false, &all, proc_devices, &p, &err) == 0
+         && (q = find(&p, "DevicePolicy")) && str_eq(q->s, "auto") && !find(&p, "DeviceAllow"),
+     "v1: allow all -> DevicePolicy=auto");
+  sd_props_clear(&p);
+  ok(cgroup_systemd_resource_props(NULL, false, &most, proc_devices, &p, &err) == 0 && !find(&p, "DevicePolicy")
          && !find(&p, "DeviceAllow"),
-     "allow with deny exceptions: nothing systemd could widen");
+     "v1: allow with deny exceptions: nothing systemd could widen");
   sd_props_clear(&p);
 }
 

@@ -181,7 +181,32 @@ static int install(const char *cg, bool default_allow, const struct cgroup_dev_r
                    berth_error_t *err)
 {
   struct cgroup_dev_state s = { .default_allow = default_allow, .ex = (struct cgroup_dev_rule *) ex, .n = n };
-  return cgroup_v2_devices_apply(cg, &s, err);
+  return cgroup_v2_devices_apply(cg, &s, false, err);
+}
+
+/* another manager's filter (systemd's "sd_devices"), attached next to berth's */
+static int attach_foreign(const char *cg, const struct cgroup_dev_state *st)
+{
+  _cleanup_free_ struct bpf_insn *insns = NULL;
+  size_t n;
+  cgroup_dev_bpf_program(st, &insns, &n);
+  union bpf_attr attr;
+  memset(&attr, 0, sizeof(attr));
+  attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  attr.insns = (uint64_t) (uintptr_t) insns;
+  attr.insn_cnt = (uint32_t) n;
+  attr.license = (uint64_t) (uintptr_t) "GPL";
+  memcpy(attr.prog_name, "sd_devices", sizeof("sd_devices"));
+  _cleanup_close_ int prog = (int) syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+  _cleanup_close_ int cg_fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (prog < 0 || cg_fd < 0)
+    return -1;
+  memset(&attr, 0, sizeof(attr));
+  attr.target_fd = (uint32_t) cg_fd;
+  attr.attach_bpf_fd = (uint32_t) prog;
+  attr.attach_type = BPF_CGROUP_DEVICE;
+  attr.attach_flags = BPF_F_ALLOW_MULTI;
+  return (int) syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
 }
 
 static void test_kernel(void)
@@ -232,6 +257,26 @@ static void test_kernel(void)
   is_int(count_attached(cg), 1, "still one filter attached after the replace");
   is_int(probe_in(cg, tmp), OPEN_ZERO_R | OPEN_ZERO_W | OPEN_FULL_R | MKNOD_FULL,
          "the new filter is the one in force");
+
+  /* a shared cgroup (the systemd driver): systemd's filter allows the
+   * char devices but no mknod; berth's is replaced, systemd's stays, and an access
+   * needs both */
+  struct cgroup_dev_rule chars = { 'c', -1, -1, CGROUP_DEV_READ | CGROUP_DEV_WRITE, true };
+  struct cgroup_dev_rule zero_w = { 'c', 1, 5, CGROUP_DEV_WRITE, false };
+  struct cgroup_dev_state sd_chars = { .default_allow = false, .ex = &chars, .n = 1 };
+  struct cgroup_dev_state all_but_zero_w = { .default_allow = true, .ex = &zero_w, .n = 1 };
+  is_int(attach_foreign(cg, &sd_chars), 0, "attach a foreign filter next to berth's");
+  is_int(count_attached(cg), 2, "two filters attached");
+  struct cgroup_dev_state st = { .default_allow = false, .ex = rules, .n = 2 };
+  is_int(cgroup_v2_devices_apply(cg, &st, true, &err), 0, "install with keep_others: %s", berth_error_msg(err));
+  is_int(count_attached(cg), 2, "berth's replaced, the foreign one kept");
+  is_int(probe_in(cg, tmp), OPEN_NULL_RW | OPEN_ZERO_R, "both filters must allow");
+  is_int(cgroup_v2_devices_apply(cg, &all_but_zero_w, true, &err), 0, "again: %s", berth_error_msg(err));
+  is_int(count_attached(cg), 2, "still berth's one and the foreign one");
+  is_int(probe_in(cg, tmp), OPEN_NULL_RW | OPEN_ZERO_R | OPEN_FULL_R,
+         "berth's new filter and the foreign one: no zero write (berth), no mknod (foreign)");
+  is_int(cgroup_v2_devices_apply(cg, &st, false, &err), 0, "keep_others false: %s", berth_error_msg(err));
+  is_int(count_attached(cg), 1, "without keep_others every old filter goes");
 
   /* a program the verifier refuses: the error carries its log */
   struct bpf_insn bad[] = { { .code = BPF_JMP | BPF_EXIT } }; /* r0 never set */
