@@ -37,6 +37,8 @@
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #define EXEC_ID_MAX 2147483647ULL
 #define PROCESS_JSON_MAX (16u << 20)
+#define GATE_CLOSING_TRIES 50
+#define GATE_CLOSING_WAIT_US 10000
 
 /* ------------------------------------------------------------------ options -> process (pure) */
 
@@ -613,17 +615,22 @@ static int enter_pid_namespace(const struct exec_run *r, int *own, berth_error_t
  * runs a program exec'd inside the user namespace: /proc again. */
 static int reach_created_init(struct exec_run *r, berth_error_t *err)
 {
-  if (init_reachable(r->l->pid))
-    return 0;
-  if (nsgate_fetch(r->l->c->dir_fd, r->l->pid, &r->gate, err) == 0)
+  for (int tries = 0;; tries++)
     {
-      r->via_gate = true;
-      return 0;
-    }
-  if (init_reachable(r->l->pid)) /* started meanwhile */
-    {
+      if (init_reachable(r->l->pid))
+        return 0;
+      if (nsgate_fetch(r->l->c->dir_fd, r->l->pid, &r->gate, err) == 0)
+        {
+          r->via_gate = true;
+          return 0;
+        }
+      /* a start that closed the gate but has not exec'd the program yet */
+      int e = (*err)->errnum;
+      bool closing = e == ECONNREFUSED || e == ECONNRESET || e == ENOENT;
+      if (!closing || tries >= GATE_CLOSING_TRIES)
+        break;
       berth_error_free(err);
-      return 0;
+      usleep(GATE_CLOSING_WAIT_US);
     }
   return berth_wrap(err, "join the namespaces of the container's init (pid %d), not started yet", (int) r->l->pid);
 }
