@@ -30,6 +30,7 @@
 #include "runtime/imageroot.h"
 #include "runtime/interrupt.h"
 #include "runtime/notify.h"
+#include "runtime/nsgate.h"
 #include "runtime/rootless.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
@@ -714,8 +715,8 @@ struct spawn
 static void spawn_cleanup(struct spawn *s)
 {
   close_fds(s->args.join_fd, SPEC_NS_COUNT);
-  int fds[] = {s->args.sync_fd, s->args.fifo_fd, s->args.console_fd, s->parent_sync, s->pid_ns_fd,
-               s->own_pid_ns};
+  int fds[] = {s->args.sync_fd, s->args.fifo_fd, s->args.console_fd, s->args.gate_fd, s->parent_sync,
+               s->pid_ns_fd, s->own_pid_ns};
   close_fds(fds, ARRAY_SIZE(fds));
   host_trees_close(&s->trees);
 }
@@ -860,8 +861,9 @@ static int spawn_init(struct lifecycle *l, struct spawn *sp, berth_error_t *err)
     return -1;
   interrupt_watch(pid, SIGKILL);
   /* the init's ends are its own now */
-  int child_fds[] = {sp->args.sync_fd, sp->args.fifo_fd, sp->args.console_fd};
-  close_fds(child_fds, ARRAY_SIZE(child_fds));
+  int *child_fds[] = {&sp->args.sync_fd, &sp->args.fifo_fd, &sp->args.console_fd, &sp->args.gate_fd};
+  for (size_t i = 0; i < ARRAY_SIZE(child_fds); i++)
+    close_fds(child_fds[i], 1); /* -1 too: spawn_cleanup must not close their numbers again */
   close_fds(sp->args.join_fd, SPEC_NS_COUNT);
   return drive_init(l, sp->parent_sync, in_cgroup, err);
 }
@@ -967,7 +969,7 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
     }
 
   _cleanup_(spawn_cleanup) struct spawn sp = {.parent_sync = -1, .pid_ns_fd = -1, .own_pid_ns = -1};
-  sp.args.sync_fd = sp.args.fifo_fd = sp.args.console_fd = -1;
+  sp.args.sync_fd = sp.args.fifo_fd = sp.args.console_fd = sp.args.gate_fd = -1;
   sp.args.lock_fd = l->c->lock_fd;
   memcpy(sp.args.join_fd, ns_fds, sizeof sp.args.join_fd);
   for (int t = 0; t < SPEC_NS_COUNT; t++)
@@ -979,6 +981,8 @@ static int create_in_dir(struct lifecycle *l, const char *id, const struct creat
 
   sp.args.fifo_fd = make_exec_fifo(l, sp.args.ctx.new_userns, err);
   if (sp.args.fifo_fd < 0)
+    return -1;
+  if (sp.args.dumpable_until_go && (sp.args.gate_fd = nsgate_bind(l->c->dir_fd, l->c->dir, err)) < 0)
     return -1;
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
@@ -1221,6 +1225,7 @@ static int release_init(struct lifecycle *l, berth_error_t *err)
     }
   msg[len] = '\0';
   unlinkat(l->c->dir_fd, "exec.fifo", 0);
+  unlinkat(l->c->dir_fd, NSGATE_SOCKET, 0);
   if (len > 0)
     return berth_fail(err, 0, "%s", msg);
   return 0;

@@ -136,6 +136,7 @@ struct init_args
   bool wait_for_network; /* send SYNC_HOOKS even without hooks: the parent attaches the network then */
   struct seccomp_program *seccomp; /* linux.seccomp compiled by the parent (seccomp.h), or NULL */
   bool dumpable_until_go; /* rootless parent: it (or newuidmap) opens our uid_map before SYNC_GO */
+  int gate_fd;           /* rootless: ns.sock, bound, for exec before start (nsgate.h), else -1 */
 };
 
 /* Join the namespaces given by path (user first, pid excluded); each fd is

@@ -26,6 +26,7 @@
 #include "runtime/foreground.h"
 #include "runtime/hostcheck.h"
 #include "runtime/init.h"
+#include "runtime/nsgate.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
 #include "runtime/spawn.h"
@@ -33,12 +34,11 @@
 #include "util/log.h"
 #include "util/util.h"
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #define EXEC_ID_MAX 2147483647ULL
 #define PROCESS_JSON_MAX (16u << 20)
+#define GATE_CLOSING_TRIES 50
+#define GATE_CLOSING_WAIT_US 10000
 
 /* ------------------------------------------------------------------ options -> process (pure) */
 
@@ -226,59 +226,47 @@ int exec_process_from_file(const struct exec_options *o, struct spec_process **o
 
 /* ------------------------------------------------------------------ the namespaces to join */
 
-static const struct
-{
-  const char *name;
-  int flag;
-} ns_kinds[] = {
-  {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},  {"pid", CLONE_NEWPID},       {"net", CLONE_NEWNET},
-  {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS}, {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
-};
-
-static bool same_file(const char *a, const char *b)
+/* theirs_fd: the init's namespace from the gate, else -1 (theirs is the
+ * path then) */
+static bool same_file(const char *mine, const char *theirs, int theirs_fd)
 {
   struct stat sa, sb;
-  if (stat(a, &sa) < 0 || stat(b, &sb) < 0)
+  if (stat(mine, &sa) < 0 || (theirs_fd >= 0 ? fstat(theirs_fd, &sb) : stat(theirs, &sb)) < 0)
     return true; /* a kind this kernel lacks: nothing to join */
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 /* Every namespace the init is in that we are not (user included: joining
- * one's own user namespace is an error). */
-static int namespaces_to_join(pid_t init)
+ * one's own user namespace is an error). gate: the init's namespaces
+ * handed over (nsgate.h), or NULL. */
+static int namespaces_to_join(pid_t init, const struct nsgate_fds *gate)
 {
   int flags = 0;
-  for (size_t i = 0; i < ARRAY_SIZE(ns_kinds); i++)
+  for (size_t i = 0; i < NS_KINDS; i++)
     {
+      if (gate && gate->ns[i] < 0)
+        continue;
       _cleanup_free_ char *mine = xasprintf("/proc/self/ns/%s", ns_kinds[i].name);
       _cleanup_free_ char *theirs = xasprintf("/proc/%d/ns/%s", (int) init, ns_kinds[i].name);
-      if (!same_file(mine, theirs))
+      if (!same_file(mine, theirs, gate ? gate->ns[i] : -1))
         flags |= ns_kinds[i].flag;
     }
   return flags;
 }
 
-/* A rootless caller cannot reach the namespaces of a created container:
- * its init is berth, cloned on the host side and not dumpable, so its
- * /proc files are the host root's (and the kernel would read "nothing to
- * join" into that). Running containers are fine: the init then runs a
- * program exec'd inside the user namespace. */
-static int check_init_reachable(pid_t init, berth_error_t *err)
+static bool init_reachable(pid_t init)
 {
   _cleanup_free_ char *path = xasprintf("/proc/%d/ns/user", (int) init);
   struct stat st;
-  if (stat(path, &st) == 0 || (errno != EACCES && errno != EPERM))
-    return 0;
-  return berth_fail(err, EPERM, "a rootless exec cannot join the namespaces of a container that is not started "
-                                "(its init is not dumpable until it execs the container's process): start it first");
+  return stat(path, &st) == 0 || (errno != EACCES && errno != EPERM);
 }
 
 /* Kernels without setns(pidfd) (< 5.8): one /proc/PID/ns/KIND fd each,
  * all opened before the first setns, the user namespace joined first. */
 static int join_by_proc(pid_t init, int flags, berth_error_t *err)
 {
-  int fds[ARRAY_SIZE(ns_kinds)];
-  for (size_t i = 0; i < ARRAY_SIZE(ns_kinds); i++)
+  int fds[NS_KINDS];
+  for (size_t i = 0; i < NS_KINDS; i++)
     {
       fds[i] = -1;
       if (!(flags & ns_kinds[i].flag))
@@ -295,7 +283,7 @@ static int join_by_proc(pid_t init, int flags, berth_error_t *err)
         }
     }
   int r = 0;
-  for (size_t i = 0; i < ARRAY_SIZE(ns_kinds); i++) /* "user" is first in the table */
+  for (size_t i = 0; i < NS_KINDS; i++) /* "user" is first in the table */
     {
       if (fds[i] < 0)
         continue;
@@ -310,18 +298,29 @@ static void log_joined_namespaces(pid_t init, int flags)
 {
   if (!berth_log_enabled(BERTH_LOG_DEBUG))
     return;
-  for (size_t i = 0; i < ARRAY_SIZE(ns_kinds); i++)
+  for (size_t i = 0; i < NS_KINDS; i++)
     if (flags & ns_kinds[i].flag)
       berth_log_debug("namespace %s: join the container's (/proc/%d/ns/%s)", ns_kinds[i].name, (int) init,
                       ns_kinds[i].name);
 }
 
+/* The fds the init handed over, user namespace first. */
+static int join_by_gate(const struct nsgate_fds *gate, int flags, berth_error_t *err)
+{
+  for (size_t i = 0; i < NS_KINDS; i++)
+    if ((flags & ns_kinds[i].flag) && setns(gate->ns[i], ns_kinds[i].flag) < 0)
+      return berth_fail_sys(err, "join the container's %s namespace", ns_kinds[i].name);
+  return 0;
+}
+
 /* setns through the pidfd: every kind at once, the kernel orders them
  * (user namespace first). */
-static int join_namespaces(int pidfd, pid_t init, int flags, berth_error_t *err)
+static int join_namespaces(int pidfd, pid_t init, const struct nsgate_fds *gate, int flags, berth_error_t *err)
 {
   if (!flags)
     return 0;
+  if (gate)
+    return join_by_gate(gate, flags, err);
   if (pidfd >= 0 && setns(pidfd, flags) == 0)
     return 0;
   if (pidfd >= 0 && errno != EINVAL)
@@ -339,6 +338,7 @@ struct exec_child
   pid_t init_pid;
   int init_pidfd; /* -1 without pidfd support */
   int ns_flags;   /* without CLONE_NEWPID: that one the parent joined for us */
+  const struct nsgate_fds *gate; /* rootless, created container: its init's namespaces, else NULL */
   int sync_fd;
   int console_fd; /* -1 without a terminal */
   int lock_fd;    /* the state store's lock, shared with the parent: let go */
@@ -353,6 +353,11 @@ struct exec_child
  * process that reused its pid. */
 static int open_init_root(const struct exec_child *a, berth_error_t *err)
 {
+  if (a->gate)
+    {
+      int fd = fcntl(a->gate->root, F_DUPFD_CLOEXEC, 3);
+      return fd < 0 ? berth_fail_sys(err, "the container's root from its init") : fd;
+    }
   _cleanup_free_ char *path = xasprintf("/proc/%d/root", (int) a->init_pid);
   _cleanup_close_ int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
@@ -377,7 +382,7 @@ static int exec_child_prepare(struct exec_child *a, char **exec_path, char ***en
   _cleanup_close_ int root_fd = -1;
   if (!spec_find_namespace(a->config, SPEC_NS_MOUNT) && (root_fd = open_init_root(a, err)) < 0)
     return -1;
-  if (join_namespaces(a->init_pidfd, a->init_pid, a->ns_flags, err) < 0)
+  if (join_namespaces(a->init_pidfd, a->init_pid, a->gate, a->ns_flags, err) < 0)
     return -1;
   if (root_fd >= 0 && chroot_to(root_fd, err) < 0)
     return -1;
@@ -440,6 +445,8 @@ struct exec_run
   int master;
   pid_t pid;       /* the exec process, 0 once reaped */
   int pidfd;
+  bool via_gate;   /* gate holds the created init's namespaces (rootless) */
+  struct nsgate_fds gate;
 };
 
 static void exec_run_cleanup(struct exec_run *r)
@@ -456,6 +463,8 @@ static void exec_run_cleanup(struct exec_run *r)
       close(fds[i]);
   if (r->init_pidfd >= 0)
     close(r->init_pidfd);
+  if (r->via_gate)
+    nsgate_fds_close(&r->gate);
   spec_process_free(r->process);
   lifecycle_free(r->l);
 }
@@ -563,6 +572,10 @@ static int setup_channels(struct exec_run *r, const struct exec_options *o, bert
  * do outside: our children are the exec process). */
 static int enter_user_namespace(const struct exec_run *r, berth_error_t *err)
 {
+  if (r->via_gate)
+    return setns(r->gate.ns[NS_KIND_USER], CLONE_NEWUSER) < 0
+             ? berth_fail_sys(err, "join the container's user namespace")
+             : 0;
   if (r->init_pidfd >= 0 && setns(r->init_pidfd, CLONE_NEWUSER) == 0)
     return 0;
   _cleanup_free_ char *path = xasprintf("/proc/%d/ns/user", (int) r->l->pid);
@@ -580,6 +593,10 @@ static int enter_pid_namespace(const struct exec_run *r, int *own, berth_error_t
   *own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
   if (*own < 0)
     return berth_fail_sys(err, "open /proc/self/ns/pid");
+  if (r->via_gate)
+    return setns(r->gate.ns[NS_KIND_PID], CLONE_NEWPID) < 0
+             ? berth_fail_sys(err, "join the container's pid namespace")
+             : 0;
   if (r->init_pidfd >= 0 && setns(r->init_pidfd, CLONE_NEWPID) == 0)
     return 0;
   _cleanup_free_ char *path = xasprintf("/proc/%d/ns/pid", (int) r->l->pid);
@@ -591,6 +608,33 @@ static int enter_pid_namespace(const struct exec_run *r, int *own, berth_error_t
   return 0;
 }
 
+/* A rootless caller cannot open the /proc files of a created container's
+ * init (nor setns through its pidfd: the same ptrace check): it is berth,
+ * cloned on the host side and not dumpable. That init hands its
+ * namespaces to their owner itself (nsgate.h). Once started, the init
+ * runs a program exec'd inside the user namespace: /proc again. */
+static int reach_created_init(struct exec_run *r, berth_error_t *err)
+{
+  for (int tries = 0;; tries++)
+    {
+      if (init_reachable(r->l->pid))
+        return 0;
+      if (nsgate_fetch(r->l->c->dir_fd, r->l->pid, &r->gate, err) == 0)
+        {
+          r->via_gate = true;
+          return 0;
+        }
+      /* a start that closed the gate but has not exec'd the program yet */
+      int e = (*err)->errnum;
+      bool closing = e == ECONNREFUSED || e == ECONNRESET || e == ENOENT;
+      if (!closing || tries >= GATE_CLOSING_TRIES)
+        break;
+      berth_error_free(err);
+      usleep(GATE_CLOSING_WAIT_US);
+    }
+  return berth_wrap(err, "join the namespaces of the container's init (pid %d), not started yet", (int) r->l->pid);
+}
+
 static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_error_t *err)
 {
   /* the container's profile, compiled here (the child only loads it) */
@@ -598,9 +642,10 @@ static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_e
   _cleanup_(seccomp_program_freep) struct seccomp_program *filter = NULL;
   if (lx && lx->seccomp && seccomp_prepare(lx->seccomp, r->process, &filter, err) < 0)
     return -1;
-  if (geteuid() != 0 && check_init_reachable(r->l->pid, err) < 0)
+  if (geteuid() != 0 && reach_created_init(r, err) < 0)
     return -1;
-  int flags = namespaces_to_join(r->l->pid);
+  const struct nsgate_fds *gate = r->via_gate ? &r->gate : NULL;
+  int flags = namespaces_to_join(r->l->pid, gate);
   log_joined_namespaces(r->l->pid, flags);
   struct exec_child child = {
     .config = r->l->config,
@@ -608,6 +653,7 @@ static int spawn_child(struct exec_run *r, const struct exec_options *o, berth_e
     .init_pid = r->l->pid,
     .init_pidfd = r->init_pidfd,
     .ns_flags = flags & ~CLONE_NEWPID,
+    .gate = gate,
     .sync_fd = r->child_sync,
     .console_fd = r->console_fd,
     .lock_fd = r->l->c->lock_fd,

@@ -22,6 +22,7 @@
 #include "runtime/hooks.h"
 #include "runtime/hosttrees.h"
 #include "runtime/interrupt.h"
+#include "runtime/nsgate.h"
 #include "runtime/seccomp.h"
 #include "runtime/signals.h"
 #include "runtime/spawn.h"
@@ -314,7 +315,7 @@ static int init_exec(struct init_args *a, const char *exec_path, char **env, int
 
 static bool is_needed_fd(const struct init_args *a, int fd)
 {
-  if (fd == a->sync_fd || fd == a->fifo_fd || fd == a->console_fd || fd == berth_log_fd()
+  if (fd == a->sync_fd || fd == a->fifo_fd || fd == a->console_fd || fd == a->gate_fd || fd == berth_log_fd()
       || fd == seccomp_program_listener_fd(a->seccomp))
     return true;
   for (int t = 0; t < SPEC_NS_COUNT; t++)
@@ -352,6 +353,7 @@ void init_main(struct init_args *a)
   _cleanup_error_ berth_error_t err = NULL;
   _cleanup_free_ char *exec_path = NULL;
   _cleanup_strv_ char **env = NULL;
+  struct nsgate *gate = NULL; /* rootless: serves exec before start (nsgate.h) */
   interrupt_forget(); /* berth's interrupt handler is berth's alone */
   /* the flock is shared with the parent through the open file: let go */
   if (a->lock_fd >= 0)
@@ -371,7 +373,8 @@ void init_main(struct init_args *a)
   int fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd_dir < 0)
     berth_fail_sys(&err, "open /proc/self/fd");
-  else if (init_prepare(a, &exec_path, &env, &err) == 0)
+  else if (init_prepare(a, &exec_path, &env, &err) == 0
+           && (a->gate_fd < 0 || nsgate_open(steal_fd(&a->gate_fd), fd_dir, &gate, &err) == 0))
     sync_send(a->sync_fd, SYNC_READY, 0, NULL, &err);
   if (err)
     {
@@ -380,6 +383,7 @@ void init_main(struct init_args *a)
     }
   close(a->sync_fd);
   int fifo = wait_for_start(fd_dir, a->fifo_fd, &err);
+  nsgate_close(gate); /* one thread again, before anything else */
   close(fd_dir);
   close(a->fifo_fd);
   if (fifo < 0)

@@ -15,6 +15,7 @@
  *   6. process_apply_container(), process_find_executable() and HOME
  *      (process_env_with_home) -- errors here still fail `create`
  *   7. report ready to the parent, block on exec.fifo until `start`
+ *      (rootless: meanwhile a thread hands our namespaces to exec, nsgate.h)
  *   8. seccomp filter of the identity stage, startContainer hooks (cwd
  *      process.cwd, under the filter: a child loads one of the exec stage
  *      first), process_apply_identity(), close fds, execve; the seccomp

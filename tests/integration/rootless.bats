@@ -312,15 +312,25 @@ C
   assert_rl_clean
 }
 
-@test "rootless attack: a created container's init (berth) is out of reach: exec before start is a clear error, the container cannot open it" {
-  rl_bundle '.process.args = ["sleep", "1000"]'
-  local before init
+@test "rootless exec into a created container works (as runc); its init (berth) stays out of reach of the user and of the exec'd process; start then runs the program" {
+  rl_bundle '.process.args = ["sh", "-c", "echo started >/tmp/started; exec sleep 1000"] | .root.readonly = false'
+  local before init probe
   before="$(sha256sum <"$RL_BIN")"
   rl_berth create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
-  run rl_berth exec "$ID" true
+  probe='readlink /proc/1/exe && echo EXE-READABLE; ls /proc/1/fd/ && echo FD-READABLE
+    ls /proc/1/root/ && echo ROOT-READABLE; cat /proc/1/environ && echo ENV-READABLE
+    (echo x >/proc/1/exe) && echo EXE-WRITTEN; true'
+  run rl_berth exec "$ID" sh -c "id -u; cat /proc/self/uid_map; ps -o pid,comm; $probe"
   echo "$output"
-  [ "$status" -eq 255 ] # an exec that cannot start, as runc
-  [[ "$output" == *"a rootless exec cannot join the namespaces of a container that is not started"* ]]
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0 ]
+  [ "$(echo "${lines[1]}" | awk '{ print $1, $2, $3 }')" = "0 $RL_UID 1" ]
+  [[ "$output" == *"1 berth"* ]] # the init, still waiting
+  [[ "$output" != *READABLE* && "$output" != *WRITTEN* ]]
+  [ "$(rl_berth state "$ID" | jq -r .status)" = created ]
+  [ ! -e "$B/rootfs/tmp/started" ]
+  # a process exec'd before start outlives it
+  rl_berth exec -d "$ID" sleep 999 </dev/null >/dev/null 2>&1
   # the user itself cannot open the init's exe, fds or root either
   init="$(rl_berth state "$ID" | jq -r .pid)"
   run as_user sh -c "readlink /proc/$init/exe && echo EXE-READABLE
@@ -329,13 +339,45 @@ C
   echo "$output"
   [[ "$output" != *READABLE* ]]
   rl_berth start "$ID"
+  [ "$(rl_berth state "$ID" | jq -r .status)" = running ]
   # started: the init runs the container's program; berth is gone from it
-  run rl_berth exec "$ID" sh -c 'cat /proc/1/comm; (echo x > /proc/1/exe) 2>/dev/null && echo EXE-WRITTEN; true'
+  run rl_berth exec "$ID" sh -c 'cat /proc/1/comm /tmp/started; (echo x >/proc/1/exe) 2>/dev/null && echo EXE-WRITTEN; true'
   echo "$output"
   [ "$status" -eq 0 ]
   [ "${lines[0]}" = sleep ]
+  [ "${lines[1]}" = started ]
   [[ "$output" != *WRITTEN* ]]
+  run rl_berth exec "$ID" ps -o args
+  [[ "$output" == *"sleep 999"* ]]
+  [ ! -e "$XDG/berth/$ID/ns.sock" ]
   [ "$(sha256sum <"$RL_BIN")" = "$before" ]
+  rl_berth delete --force "$ID"
+  assert_rl_clean
+}
+
+@test "rootless attack: the created init hands its namespaces to their owner only (not to host root, not after start)" {
+  rl_bundle '.process.args = ["sleep", "1000"]'
+  rl_berth create --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
+  local sock="$XDG/berth/$ID/ns.sock" ask
+  [ "$(stat -c %U:%a "$sock")" = "$RL_USER:600" ]
+  # prints: bytes of the answer, fds received
+  ask='import array, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+msg, anc, _, _ = s.recvmsg(16, 4096)
+fds = array.array("i")
+for _, _, data in anc:
+    fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
+print(len(msg), len(fds))'
+  run as_user python3 -c "$ask" "$sock"
+  echo "$output"
+  [ "$output" != "0 0" ] && [[ "$output" == "4 "* ]]
+  # host root is no owner of the user namespace (it is not even mapped)
+  run python3 -c "$ask" "$sock"
+  echo "$output"
+  [ "$output" = "0 0" ]
+  rl_berth start "$ID"
+  [ ! -e "$sock" ]
   rl_berth delete --force "$ID"
   assert_rl_clean
 }
