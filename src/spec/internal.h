@@ -59,5 +59,7 @@ void jg_kbool(struct jgen *w, const char *key, bool v);
 void jg_kstrv(struct jgen *w, const char *key, const char *const *v);
 /* "key": {"k": "v", ...} */
 void jg_kkv(struct jgen *w, const char *key, const struct spec_kv *kv, size_t n);
+/* a linux.resources object (resources_emit.c) */
+void jg_resources(struct jgen *w, const struct spec_resources *r);
 
 #endif
