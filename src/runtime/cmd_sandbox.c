@@ -382,8 +382,9 @@ static int write_report(const char *path, const struct spec_sandbox_report *r, b
   return 0;
 }
 
-/* the status berth exits with: 124 after a timeout, 137 after an OOM kill
- * that made the job fail, else the job's as a shell reports it */
+/* the status berth exits with: 124 after a timeout, 128+N after berth got
+ * signal N (SIGINT, SIGTERM, SIGHUP), 137 after an OOM kill that made the
+ * job fail, else the job's as a shell reports it */
 static void settle_status(struct spec_sandbox_report *r, int raw)
 {
   if (WIFSIGNALED(raw))
@@ -396,6 +397,8 @@ static void settle_status(struct spec_sandbox_report *r, int raw)
   r->exit_status = wait_status_to_exit_code(raw);
   if (r->timed_out)
     r->exit_status = EXIT_TIMEOUT;
+  else if (r->interrupted_by)
+    r->exit_status = 128 + r->interrupted_by;
   else if (r->oom_kills && r->exit_status != 0)
     r->exit_status = EXIT_OOM;
 }

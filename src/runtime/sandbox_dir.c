@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,7 +79,12 @@ int sandbox_dir_remove(const struct global_opts *g, const char *id, berth_error_
   _cleanup_close_ int base_fd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (base_fd < 0)
     return errno == ENOENT ? 0 : berth_fail_sys(err, "open %s", base);
-  return state_remove_tree_at(base_fd, id, base, err);
+  if (state_remove_tree_at(base_fd, id, base, err) < 0)
+    return -1;
+  /* the base goes with the last sandbox, as if there had been none */
+  if (unlinkat(AT_FDCWD, base, AT_REMOVEDIR) < 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT)
+    berth_log_debug("rmdir %s: %s", base, strerror(errno));
+  return 0;
 }
 
 /* the owner record names a live berth */
