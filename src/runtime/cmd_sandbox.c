@@ -525,6 +525,7 @@ static int run_in_dir(const struct sandbox_run *s, int dir_fd, char *const *argv
   _cleanup_free_ char *base = NULL;
   struct sandbox_config_ctx ctx = {
     .dir = s->dir, .argv = argv, .tty = isatty(0) == 1, .hidden = hidden_paths(s->g, &base),
+    .seccomp_profile = SANDBOX_SECCOMP_PROFILE,
   };
   struct spec_config *c = NULL;
   if (sandbox_build_config(s->plan, &ctx, &c, err) < 0)

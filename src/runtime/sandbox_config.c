@@ -8,7 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <fcntl.h>
 
+#include "spec/sandbox.h"
 #include "storage/overlay.h"
 #include "util/util.h"
 
@@ -196,6 +199,45 @@ static struct spec_seccomp *builtin_seccomp(void)
   return s;
 }
 
+/* uname's machine -> libseccomp's and Go's names of the architecture */
+static void native_arch(const char *machine, struct spec_seccomp_profile_ctx *ctx)
+{
+  static const struct
+  {
+    const char *machine, *arch, *go_arch;
+  } arches[] = {
+    {"x86_64", "SCMP_ARCH_X86_64", "amd64"},    {"aarch64", "SCMP_ARCH_AARCH64", "arm64"},
+    {"i686", "SCMP_ARCH_X86", "386"},           {"ppc64le", "SCMP_ARCH_PPC64LE", "ppc64le"},
+    {"s390x", "SCMP_ARCH_S390X", "s390x"},      {"riscv64", "SCMP_ARCH_RISCV64", "riscv64"},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(arches); i++)
+    if (str_eq(machine, arches[i].machine))
+      {
+        ctx->arch = arches[i].arch;
+        ctx->go_arch = arches[i].go_arch;
+      }
+}
+
+/* the containers-common profile when the host has it, else the built-in one */
+static int default_seccomp(const char *path, struct spec_seccomp **out, berth_error_t *err)
+{
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  _cleanup_error_ berth_error_t e = NULL;
+  if (read_file_at(AT_FDCWD, path, SPEC_JSON_MAX_SIZE, &text, &len, &e) < 0)
+    {
+      if (berth_error_ret(e) != -ENOENT)
+        return berth_fail(err, -berth_error_ret(e), "seccomp profile %s: %s", path, berth_error_msg(e));
+      *out = builtin_seccomp();
+      return 0;
+    }
+  struct utsname u;
+  uname(&u);
+  struct spec_seccomp_profile_ctx ctx = {.caps = engine_caps, .kernel = u.release};
+  native_arch(u.machine, &ctx);
+  return spec_seccomp_profile_parse(text, len, path, &ctx, out, err);
+}
+
 static int block_device(const char *path, int64_t *major_, int64_t *minor_, berth_error_t *err)
 {
   struct stat st;
@@ -278,8 +320,8 @@ int sandbox_build_config(const struct sandbox_plan *p, const struct sandbox_conf
   add_user_mounts(c, p, ctx->dir);
   /* with the host's / as the lower layer, berth's own state stays hidden */
   build_linux(c, p, p->image || p->rootfs || p->n_layers ? NULL : ctx->hidden);
-  c->linux_->seccomp = builtin_seccomp();
-  if (add_root_annotations(c, p, err) < 0 || build_resources(c->linux_, p, err) < 0)
+  if (default_seccomp(ctx->seccomp_profile, &c->linux_->seccomp, err) < 0 || add_root_annotations(c, p, err) < 0
+      || build_resources(c->linux_, p, err) < 0)
     {
       spec_config_free(c);
       return -1;

@@ -9,6 +9,7 @@
 
 /* --image: the annotation the image store reads (issue 17) */
 #define SANDBOX_ANN_IMAGE "run.berth.storage.image"
+#define SANDBOX_SECCOMP_PROFILE "/usr/share/containers/seccomp.json"
 
 struct sandbox_config_ctx
 {
@@ -16,6 +17,7 @@ struct sandbox_config_ctx
   char *const *argv;        /* the job's command */
   bool tty;                 /* process.terminal */
   const char *const *hidden; /* host paths masked when the host's / is the lower layer */
+  const char *seccomp_profile; /* containers-common's; the built-in profile when it does not exist */
 };
 
 /* The config: namespaces (network unless --network host), the engines'

@@ -19,6 +19,9 @@ bool spec_is_absolute(const char *path);
 /* linux.c */
 int spec_parse_linux(struct jctx *c, const struct jnode *n, const struct jpath *p, void *elem);
 void spec_linux_free(struct spec_linux *l);
+/* linux.seccomp (elem: struct spec_seccomp *); the free function */
+int spec_parse_seccomp(struct jctx *c, const struct jnode *n, const struct jpath *p, void *elem);
+void spec_seccomp_free(struct spec_seccomp *s);
 
 /* resources.c */
 int spec_parse_resources(struct jctx *c, const struct jnode *n, const struct jpath *p, void *elem);

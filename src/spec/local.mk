@@ -24,4 +24,4 @@ tests_unit_test_spec_fuzz_CPPFLAGS = $(SPEC_TEST_CPPFLAGS)
 # events/ps output and update's resources (cgcmds)
 libberth_a_SOURCES += src/spec/events.h src/spec/events_emit.c src/spec/resources_emit.c
 # berth sandbox: its config.json and report
-libberth_a_SOURCES += src/spec/sandbox.h src/spec/sandbox_emit.c
+libberth_a_SOURCES += src/spec/sandbox.h src/spec/sandbox_emit.c src/spec/seccomp_profile.c

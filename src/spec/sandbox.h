@@ -36,4 +36,23 @@ struct spec_sandbox_report
 int spec_sandbox_report_emit(const struct spec_sandbox_report *r, char **out, size_t *out_len,
                              berth_error_t *err);
 
+/* The default seccomp profile of containers-common (the Docker format:
+ * /usr/share/containers/seccomp.json) -> linux.seccomp for one container,
+ * as the engines convert it: "archMap" gives the architectures of
+ * ctx->arch (NULL: none), a rule applies when all its includes.caps are
+ * in ctx->caps, its includes.arches (when given) name ctx->go_arch, its includes.minKernel is at most
+ * ctx->kernel ("6.1.0"), and none of its excludes.caps / excludes.arches
+ * match. Errors name the label and the JSON path. */
+struct spec_seccomp_profile_ctx
+{
+  const char *arch;    /* libseccomp's name: SCMP_ARCH_X86_64 */
+  const char *go_arch; /* Go's, as includes.arches has them: amd64 */
+  const char *const *caps; /* the container's bounding set, NULL-terminated */
+  const char *kernel;      /* uname's release */
+};
+int spec_seccomp_profile_parse(const char *json, size_t len, const char *label,
+                               const struct spec_seccomp_profile_ctx *ctx, struct spec_seccomp **out,
+                               berth_error_t *err);
+void spec_seccomp_profile_free(struct spec_seccomp *s);
+
 #endif

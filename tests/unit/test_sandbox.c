@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "runtime/sandbox.h"
+#include "spec/sandbox.h"
 #include "tap.h"
 #include "util/util.h"
 
@@ -123,8 +124,58 @@ static void misc(void)
   strv_free(env);
 }
 
+static const char profile[] =
+  "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 38,"
+  " \"archMap\": [{\"architecture\": \"SCMP_ARCH_AARCH64\", \"subArchitectures\": [\"SCMP_ARCH_ARM\"]},"
+  "   {\"architecture\": \"SCMP_ARCH_X86_64\", \"subArchitectures\": [\"SCMP_ARCH_X86\", \"SCMP_ARCH_X32\"]}],"
+  " \"syscalls\": ["
+  "  {\"names\": [\"read\", \"write\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [], \"includes\": {}, \"excludes\": {}},"
+  "  {\"names\": [\"arch_prctl\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"arches\": [\"amd64\", \"x32\"]}},"
+  "  {\"names\": [\"cacheflush\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"arches\": [\"arm64\"]}},"
+  "  {\"names\": [\"mount\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"caps\": [\"CAP_SYS_ADMIN\"]}},"
+  "  {\"names\": [\"chown\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"caps\": [\"CAP_CHOWN\"], \"minKernel\": \"4.8\"}},"
+  "  {\"names\": [\"futex_waitv\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"minKernel\": \"5.16\"}},"
+  "  {\"names\": [\"ptrace\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1, \"excludes\": {\"caps\": [\"CAP_CHOWN\"]}},"
+  "  {\"names\": [\"personality\"], \"action\": \"SCMP_ACT_ALLOW\","
+  "   \"args\": [{\"index\": 0, \"value\": 8, \"op\": \"SCMP_CMP_EQ\"}]}"
+  " ]}";
+
+static void seccomp_profile(void)
+{
+  const char *caps[] = {"CAP_CHOWN", "CAP_KILL", NULL};
+  struct spec_seccomp_profile_ctx ctx = {"SCMP_ARCH_X86_64", "amd64", caps, "5.10.0-28-amd64"};
+  struct spec_seccomp *s = NULL;
+  is_int(spec_seccomp_profile_parse(profile, strlen(profile), "p.json", &ctx, &s, &err), 0, "profile parses");
+  ok(s && str_eq(s->default_action, "SCMP_ACT_ERRNO") && s->default_errno_ret.value == 38, "default action kept");
+  ok(s && s->architectures && str_eq(s->architectures[0], "SCMP_ARCH_X86_64")
+       && str_eq(s->architectures[1], "SCMP_ARCH_X86") && str_eq(s->architectures[2], "SCMP_ARCH_X32")
+       && !s->architectures[3],
+     "the native architecture and its sub-architectures");
+  is_int(s ? s->n_syscalls : 0, 4, "rules that apply: read/write, arch_prctl, chown, personality");
+  if (s && s->n_syscalls == 4)
+    {
+      is_str(s->syscalls[1].names[0], "arch_prctl", "amd64 rule kept");
+      is_str(s->syscalls[2].names[0], "chown", "rule whose caps are all held kept");
+      ok(s->syscalls[3].n_args == 1 && s->syscalls[3].args[0].value == 8, "args kept");
+    }
+  spec_seccomp_profile_free(s);
+  s = NULL;
+  ctx.kernel = "6.1";
+  ctx.caps = (const char *[]){NULL};
+  is_int(spec_seccomp_profile_parse(profile, strlen(profile), "p.json", &ctx, &s, &err), 0, "again");
+  /* no caps: no chown, ptrace refused; newer kernel: futex_waitv */
+  is_int(s ? s->n_syscalls : 0, 5, "read/write, arch_prctl, futex_waitv, ptrace, personality");
+  spec_seccomp_profile_free(s);
+  s = NULL;
+  const char bad[] = "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"x\"], "
+                     "\"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"caps\": \"CAP_X\"}}]}";
+  is_err(spec_seccomp_profile_parse(bad, strlen(bad), "p.json", &ctx, &s, &err), err,
+         "p.json: .syscalls[0].includes.caps: expected array", "a bad rule names its path");
+}
+
 int main(void)
 {
+  seccomp_profile();
   sizes();
   durations();
   cpus();
