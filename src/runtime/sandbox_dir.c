@@ -37,18 +37,33 @@ static int open_base(const struct global_opts *g, bool create, berth_error_t *er
   return fd;
 }
 
+/* base_fd with BASE/.new-ID made in it. The last sandbox to end removes
+ * BASE: when that happens between our open and mkdir, make it again. */
+static int open_base_with(const struct global_opts *g, const char *tmp, berth_error_t *err)
+{
+  _cleanup_free_ char *base = sandbox_base(g);
+  for (int attempt = 0;; attempt++)
+    {
+      _cleanup_close_ int base_fd = open_base(g, true, err);
+      if (base_fd < 0)
+        return -1;
+      if (mkdirat(base_fd, tmp, 0700) == 0)
+        return steal_fd(&base_fd);
+      if (errno != ENOENT || attempt == 5)
+        return berth_fail_sys(err, "mkdir %s/%s", base, tmp);
+    }
+}
+
 int sandbox_dir_create(const struct global_opts *g, const char *id, char **dir, int *dir_fd,
                        berth_error_t *err)
 {
-  _cleanup_close_ int base_fd = open_base(g, true, err);
-  if (base_fd < 0)
-    return -1;
   _cleanup_free_ char *base = sandbox_base(g);
   /* the owner record exists before the name does: the sweep never sees a
    * sandbox without one */
   _cleanup_free_ char *tmp = xasprintf(".new-%s", id);
-  if (mkdirat(base_fd, tmp, 0700) < 0)
-    return berth_fail_sys(err, "mkdir %s/%s", base, tmp);
+  _cleanup_close_ int base_fd = open_base_with(g, tmp, err);
+  if (base_fd < 0)
+    return -1;
   _cleanup_free_ char *owner = xasprintf("%d %llu\n", (int) getpid(),
                                          (unsigned long long) process_start_time(getpid()));
   _cleanup_free_ char *owner_path = xasprintf("%s/" OWNER_FILE, tmp);
