@@ -587,6 +587,8 @@ int cmd_sandbox(const struct global_opts *g, int argc, char **argv, berth_error_
   args_free(&a);
   if (r < 0 || container_id_validate(id, err) < 0)
     return -1;
+  if (geteuid() != 0)
+    return berth_fail(err, EPERM, "needs root (sandboxes of an unprivileged user are not supported)");
   sandbox_sweep(g);
   _cleanup_free_ char *dir = NULL;
   _cleanup_close_ int dir_fd = -1;
