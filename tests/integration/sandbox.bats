@@ -107,6 +107,20 @@ assert_sandbox_gone() {
   assert_sandbox_gone "$ID"
 }
 
+@test "sandbox: --io-bps lands in the job's cgroup" {
+  local dev
+  dev="$(ls /sys/block | grep -vE '^(loop|ram|zram|nbd)' | head -n1 || true)"
+  [[ -n "$dev" && -b "/dev/$dev" ]] || skip "no block device"
+  local majmin
+  majmin="$(cat "/sys/block/$dev/dev")"
+  run berth sandbox --id "$ID" --io-bps "/dev/$dev:2m" -- sh -c \
+    'cat /sys/fs/cgroup/blkio/blkio.throttle.read_bps_device /sys/fs/cgroup/blkio/blkio.throttle.write_bps_device 2>/dev/null || cat /sys/fs/cgroup/io.max'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"$majmin 2097152"* || "$output" == *"$majmin rbps=2097152 wbps=2097152"* ]]
+  assert_sandbox_gone "$ID"
+}
+
 @test "sandbox: --timeout: SIGTERM to the job, SIGKILL after --grace, exit 124" {
   # a job that handles SIGTERM stops at once
   SECONDS=0
@@ -121,6 +135,17 @@ assert_sandbox_gone() {
   [ "$status" -eq 124 ]
   jq -e '.timedOut == true and .signal == "KILL"' "$W/r.json"
   [ "$SECONDS" -lt 10 ]
+  assert_sandbox_gone "$ID"
+}
+
+@test "sandbox: a job that crashes: 128+signal, the signal in the report, nothing left" {
+  printf 'int main(void) { return *(volatile int *) 0; }\n' >"$W/crash.c"
+  gcc -o "$W/crash" "$W/crash.c"
+  run berth sandbox --id "$ID" --bind "$W:/w:ro" --report "$W/r.json" -- /w/crash
+  echo "$output"
+  [ "$status" -eq 139 ]
+  [[ "$output" == *"killed by SIGSEGV"* ]]
+  jq -e '.signal == "SEGV" and .exitCode == null and .exitStatus == 139' "$W/r.json"
   assert_sandbox_gone "$ID"
 }
 
