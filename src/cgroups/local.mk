@@ -5,7 +5,8 @@ libberth_a_SOURCES += \
 	src/cgroups/cgroups.c \
 	src/cgroups/cgroups_util.c \
 	src/cgroups/cgroups_v1.c \
-	src/cgroups/cgroups_v2.c
+	src/cgroups/cgroups_v2.c \
+	src/cgroups/usage.h src/cgroups/usage.c
 
 # pure helpers, no root needed
 check_PROGRAMS += tests/unit/test_cgroups

@@ -1,6 +1,7 @@
 /* berth delete [--force] ID */
 #include "runtime/cli.h"
 #include "runtime/container.h"
+#include "runtime/sandbox.h"
 #include "util/util.h"
 
 int cmd_delete(const struct global_opts *g, int argc, char **argv, berth_error_t *err)
@@ -21,5 +22,8 @@ int cmd_delete(const struct global_opts *g, int argc, char **argv, berth_error_t
   int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
   if (parsed <= 0)
     return parsed;
-  return lifecycle_delete_id(g, pos[0], force, err);
+  if (lifecycle_delete_id(g, pos[0], force, err) < 0)
+    return -1;
+  /* a sandbox's directory (berth sandbox killed with SIGKILL) */
+  return force ? sandbox_dir_remove(g, pos[0], err) : 0;
 }

@@ -17,6 +17,7 @@ int cmd_update(const struct global_opts *g, int argc, char **argv, berth_error_t
 int cmd_ps(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_storage(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_events(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_sandbox(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 
 const struct command berth_commands[] = {
   {"create", "create a container (it waits for start)", cmd_create, true},
@@ -30,6 +31,7 @@ const struct command berth_commands[] = {
   {"ps", "list the processes of a container", cmd_ps},
   {"resume", "resume a paused container", cmd_resume},
   {"run", "create and start a container, wait for it unless --detach", cmd_run, true},
+  {"sandbox", "run a command isolated as a CI job, with limits and a usage report", cmd_sandbox, true},
   {"spec", "write a default config.json for a new bundle", cmd_spec},
   {"start", "start the user program of a created container", cmd_start},
   {"storage", "list or prune the image layer store", cmd_storage},

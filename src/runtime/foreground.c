@@ -164,6 +164,12 @@ int foreground_wait(pid_t pid, int pidfd, const sigset_t *mask, int master, bert
 int foreground_wait_notify(pid_t pid, int pidfd, const sigset_t *mask, int master, int notify_fd,
                            berth_error_t *err)
 {
+  return foreground_wait_watch(pid, pidfd, mask, master, notify_fd, NULL, err);
+}
+
+int foreground_wait_watch(pid_t pid, int pidfd, const sigset_t *mask, int master, int notify_fd,
+                          struct foreground_watch *watch, berth_error_t *err)
+{
   _cleanup_close_ int sfd = signalfd(-1, mask, SFD_CLOEXEC);
   if (sfd < 0)
     return berth_fail_sys(err, "signalfd");
@@ -172,10 +178,11 @@ int foreground_wait_notify(pid_t pid, int pidfd, const sigset_t *mask, int maste
   tty_start(&t);
   while (!reap(pid, &status))
     {
-      struct pollfd p[4] = {{.fd = sfd, .events = POLLIN},
+      struct pollfd p[5] = {{.fd = sfd, .events = POLLIN},
                             {.fd = t.master_open ? t.master : -1, .events = POLLIN},
                             {.fd = t.master >= 0 && t.stdin_open ? 0 : -1, .events = POLLIN},
-                            {.fd = notify_fd, .events = POLLIN}};
+                            {.fd = notify_fd, .events = POLLIN},
+                            {.fd = watch ? watch->fd : -1, .events = POLLIN}};
       if (poll(p, ARRAY_SIZE(p), -1) < 0)
         {
           if (errno == EINTR)
@@ -190,12 +197,16 @@ int foreground_wait_notify(pid_t pid, int pidfd, const sigset_t *mask, int maste
         t.stdin_open = false;
       if (notify_fd >= 0 && (p[3].revents & POLLIN))
         relay_notify(&notify_fd, pid);
+      if (watch && (p[4].revents & POLLIN))
+        watch->on_fd(watch->data);
       if (!(p[0].revents & POLLIN))
         continue;
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) != sizeof si)
         continue;
       if (si.ssi_signo == SIGCHLD)
+        continue;
+      if (watch && watch->on_signal && watch->on_signal(watch->data, (int) si.ssi_signo))
         continue;
       if (si.ssi_signo == SIGWINCH && t.master >= 0)
         tty_resize(&t);
@@ -205,5 +216,7 @@ int foreground_wait_notify(pid_t pid, int pidfd, const sigset_t *mask, int maste
   drain_master(&t);
   drain_notify(&notify_fd, pid);
   tty_stop(&t);
+  if (watch)
+    watch->raw_status = status;
   return wait_status_to_exit_code(status);
 }

@@ -5,6 +5,7 @@
 #define BERTH_FOREGROUND_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "util/error.h"
@@ -26,5 +27,19 @@ int foreground_wait(pid_t pid, int pidfd, const sigset_t *mask, int master, bert
  * is >= 0 (run in the foreground with NOTIFY_SOCKET). */
 int foreground_wait_notify(pid_t pid, int pidfd, const sigset_t *mask, int master, int notify_fd,
                            berth_error_t *err);
+
+/* berth sandbox: one more fd to poll (on_fd runs when it is readable),
+ * signals it takes over (on_signal returns true: not forwarded), and the
+ * init's raw waitpid status at the end. */
+struct foreground_watch
+{
+  int fd;
+  void (*on_fd)(void *data);
+  bool (*on_signal)(void *data, int sig);
+  void *data;
+  int raw_status;
+};
+int foreground_wait_watch(pid_t pid, int pidfd, const sigset_t *mask, int master, int notify_fd,
+                          struct foreground_watch *watch, berth_error_t *err);
 
 #endif

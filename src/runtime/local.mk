@@ -5,6 +5,7 @@ include $(srcdir)/src/runtime/lifecycle.mk
 include $(srcdir)/src/runtime/linux.mk
 include $(srcdir)/src/runtime/rootless.mk
 include $(srcdir)/src/runtime/image.mk
+include $(srcdir)/src/runtime/sandbox.mk
 check_PROGRAMS += tests/unit/test_sealed
 tests_unit_test_sealed_SOURCES = tests/unit/test_sealed.c tests/unit/tap.h
 tests_unit_test_sealed_LDADD = $(UNIT_LDADD)

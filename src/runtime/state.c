@@ -360,6 +360,11 @@ static int remove_tree_at(int parent_fd, const char *name, const char *label, be
   return 0;
 }
 
+int state_remove_tree_at(int parent_fd, const char *name, const char *label, berth_error_t *err)
+{
+  return remove_tree_at(parent_fd, name, label, err);
+}
+
 int container_dir_remove(struct container *c, berth_error_t *err)
 {
   _cleanup_container_ struct container *owned = c;

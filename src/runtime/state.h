@@ -116,6 +116,11 @@ void container_state_refresh(struct container *c, struct spec_state *s);
 /* Ids of every container under root, sorted; a missing root is empty. */
 int state_list_ids(const char *root, char ***ids, size_t *n, berth_error_t *err);
 
+/* Remove name under parent_fd and, when it is a real directory,
+ * everything below it; symlinks are removed, never followed. label names
+ * parent_fd in errors. */
+int state_remove_tree_at(int parent_fd, const char *name, const char *label, berth_error_t *err);
+
 /* Field 22 of /proc/PID/stat; 0 if the process is gone. */
 uint64_t process_start_time(pid_t pid);
 

@@ -19,6 +19,9 @@ bool spec_is_absolute(const char *path);
 /* linux.c */
 int spec_parse_linux(struct jctx *c, const struct jnode *n, const struct jpath *p, void *elem);
 void spec_linux_free(struct spec_linux *l);
+/* linux.seccomp (elem: struct spec_seccomp *); the free function */
+int spec_parse_seccomp(struct jctx *c, const struct jnode *n, const struct jpath *p, void *elem);
+void spec_seccomp_free(struct spec_seccomp *s);
 
 /* resources.c */
 int spec_parse_resources(struct jctx *c, const struct jnode *n, const struct jpath *p, void *elem);
@@ -59,5 +62,7 @@ void jg_kbool(struct jgen *w, const char *key, bool v);
 void jg_kstrv(struct jgen *w, const char *key, const char *const *v);
 /* "key": {"k": "v", ...} */
 void jg_kkv(struct jgen *w, const char *key, const struct spec_kv *kv, size_t n);
+/* a linux.resources object (resources_emit.c) */
+void jg_resources(struct jgen *w, const struct spec_resources *r);
 
 #endif

@@ -27,7 +27,7 @@ const char *spec_ns_type_name(enum spec_ns_type t)
 
 /* ------------------------------------------------------------ free */
 
-static void seccomp_free(struct spec_seccomp *s)
+void spec_seccomp_free(struct spec_seccomp *s)
 {
   if (!s)
     return;
@@ -72,7 +72,7 @@ void spec_linux_free(struct spec_linux *l)
   strv_free(l->readonly_paths);
   free(l->mount_label);
   spec_kv_free(l->sysctl, l->n_sysctl);
-  seccomp_free(l->seccomp);
+  spec_seccomp_free(l->seccomp);
   if (l->personality)
     {
       free(l->personality->domain);
@@ -220,7 +220,7 @@ static int parse_syscall(struct jctx *c, const struct jnode *n, const struct jpa
   return 0;
 }
 
-static int parse_seccomp(struct jctx *c, const struct jnode *n, const struct jpath *p, void *elem)
+int spec_parse_seccomp(struct jctx *c, const struct jnode *n, const struct jpath *p, void *elem)
 {
   struct spec_seccomp *s = elem;
   if (jrequire(c, n, p, "defaultAction") < 0 || jf_str(c, n, p, "defaultAction", &s->default_action) < 0
@@ -314,7 +314,7 @@ int spec_parse_linux(struct jctx *c, const struct jnode *n, const struct jpath *
       || jf_strv(c, n, p, "readonlyPaths", &l->readonly_paths, &l->n_readonly_paths) < 0
       || jf_str(c, n, p, "mountLabel", &l->mount_label) < 0
       || jf_kv(c, n, p, "sysctl", &l->sysctl, &l->n_sysctl) < 0
-      || jf_object(c, n, p, "seccomp", sizeof *l->seccomp, parse_seccomp, &l->seccomp) < 0
+      || jf_object(c, n, p, "seccomp", sizeof *l->seccomp, spec_parse_seccomp, &l->seccomp) < 0
       || jf_object(c, n, p, "personality", sizeof *l->personality, parse_personality, &l->personality) < 0
       || jf_object(c, n, p, "intelRdt", sizeof *l->intel_rdt, parse_intel_rdt, &l->intel_rdt) < 0
       || jf_object(c, n, p, "memoryPolicy", sizeof *l->memory_policy, parse_memory_policy, &l->memory_policy) < 0

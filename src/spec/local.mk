@@ -29,3 +29,5 @@ check_PROGRAMS += tests/unit/test_image
 tests_unit_test_image_SOURCES = tests/unit/test_image.c tests/unit/tap.h
 tests_unit_test_image_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_image
+# berth sandbox: its config.json and report
+libberth_a_SOURCES += src/spec/sandbox.h src/spec/sandbox_emit.c src/spec/seccomp_profile.c

@@ -193,18 +193,23 @@ static void emit_rest(struct jgen *w, const struct spec_resources *r)
     jg_kkv(w, "unified", r->unified, r->n_unified);
 }
 
+void jg_resources(struct jgen *w, const struct spec_resources *r)
+{
+  jg_open(w);
+  emit_devices(w, r);
+  emit_memory(w, r->memory);
+  emit_cpu(w, r->cpu);
+  emit_block_io(w, r->block_io);
+  emit_rest(w, r);
+  jg_close(w);
+}
+
 int spec_resources_emit(const struct spec_resources *r, char **out, size_t *out_len, berth_error_t *err)
 {
   struct jgen w;
   if (jgen_init(&w, NULL, err) < 0)
     return -1;
-  jg_open(&w);
-  emit_devices(&w, r);
-  emit_memory(&w, r->memory);
-  emit_cpu(&w, r->cpu);
-  emit_block_io(&w, r->block_io);
-  emit_rest(&w, r);
-  jg_close(&w);
+  jg_resources(&w, r);
   return jgen_finish(&w, "linux.resources", out, out_len, err);
 }
 

@@ -501,9 +501,20 @@ static int configure_fs(const struct storage_overlay *o, const struct ovl_fds *f
   if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     {
       int e = errno;
+      const char *key = f->upper >= 0 ? STORAGE_ANN_UPPER : STORAGE_ANN_LAYERS;
+      _cleanup_free_ char *log = fs_context_log(fs);
+      /* before Linux 6.5 overlayfs has no fs_context of its own: the VFS
+       * takes every parameter ("lowerdir+" too) into an option string that
+       * overlayfs then refuses at create, with EINVAL and no log message */
+      if (e == EINVAL && !log)
+        {
+          *legacy = true;
+          return -1;
+        }
       const char *hint = e == EPERM && in_userns ? " (overlay mounts in a user namespace need Linux 5.11)" : "";
-      _cleanup_free_ char *what = xasprintf("create the overlay filesystem%s", hint);
-      return fail_fs(fs, err, e, label, f->upper >= 0 ? STORAGE_ANN_UPPER : STORAGE_ANN_LAYERS, what);
+      if (log)
+        return berth_fail(err, e, ANN_FMT "create the overlay filesystem%s: %s", label, key, hint, log);
+      return berth_fail(err, e, ANN_FMT "create the overlay filesystem%s", label, key, hint);
     }
   return steal_fd(&fs);
 }
