@@ -236,9 +236,25 @@ assert_sandbox_gone() {
   [ ! -e "$SBASE" ]
 }
 
-@test "sandbox: --image is passed on to the image store" {
-  if ! "$BERTH" features | jq -e '.annotations["run.berth.storage.image"]' >/dev/null 2>&1; then
-    skip "this berth has no OCI image store (run.berth.storage.image, issue 17)"
-  fi
-  skip "checked by the image store's suite once merged"
+@test "sandbox: --image runs an OCI image from the layer store; the store and the image stay unwritten" {
+  local base="$W/base" img="$W/img" store="$W/store"
+  make_busybox_rootfs "$base"
+  echo from-image >"$base/marker"
+  tar -C "$base" -cf "$W/base.tar" .
+  python3 "$REPO/tests/lib/mkimage.py" build "$img" v1 --cmd /bin/sh "$W/base.tar:gzip"
+  run berth --storage-root "$store" sandbox -q --id "$ID" --image "$img:v1" \
+    -- sh -c 'cat /marker; echo changed >/marker; cat /marker'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = from-image ]
+  [ "${lines[1]}" = changed ]
+  # the job wrote to its throw-away upper: the unpacked layer is as it was
+  [ "$(cat "$store"/sha256/*/marker)" = from-image ]
+  assert_sandbox_gone "$ID"
+  # a tag the image does not have: a clear error, exit 1, nothing made
+  run berth --storage-root "$store" sandbox -q --id "$ID" --image "$img:nope" -- true
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *nope* ]]
+  assert_sandbox_gone "$ID"
 }
