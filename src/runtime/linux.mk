@@ -20,8 +20,13 @@ tests_unit_test_compat_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_sysctl tests/unit/test_process tests/unit/test_compat
 # runtime/seccomp fragment
 libberth_a_SOURCES += src/runtime/seccomp.c src/runtime/seccomp.h
+libberth_a_SOURCES += src/runtime/seccomp_cache.c src/runtime/seccomp_cache.h
 check_PROGRAMS += tests/unit/test_seccomp tests/helpers/seccomp_listener
 tests_unit_test_seccomp_SOURCES = tests/unit/test_seccomp.c tests/unit/tap.h
 tests_unit_test_seccomp_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_seccomp
+check_PROGRAMS += tests/unit/test_seccomp_cache
+tests_unit_test_seccomp_cache_SOURCES = tests/unit/test_seccomp_cache.c tests/unit/tap.h
+tests_unit_test_seccomp_cache_LDADD = $(UNIT_LDADD)
+TESTS += tests/unit/test_seccomp_cache
 tests_helpers_seccomp_listener_SOURCES = tests/helpers/seccomp_listener.c

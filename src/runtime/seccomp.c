@@ -15,6 +15,7 @@
  * and the kernel's per-syscall action cache already skips the filter for
  * always-allowed syscalls. */
 #include "runtime/seccomp.h"
+#include "runtime/seccomp_cache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -699,6 +700,26 @@ static long long elapsed_us(const struct timespec *t0)
   return (t1.tv_sec - t0->tv_sec) * 1000000LL + (t1.tv_nsec - t0->tv_nsec) / 1000;
 }
 
+/* seccomp_plan_compile through the cache; *how says "cache hit", "cache miss" or "no cache" */
+static int compile_cached(const struct seccomp_plan *plan, struct sock_filter **insns, size_t *n_insns,
+                          const char **how, berth_error_t *err)
+{
+  _cleanup_close_ int dirfd = seccomp_cache_open();
+  *how = "no cache";
+  if (dirfd < 0)
+    return seccomp_plan_compile(plan, insns, n_insns, err);
+  _cleanup_(seccomp_cache_key_free) struct seccomp_cache_key key = {0};
+  seccomp_cache_key_build(plan, &key);
+  *how = "cache hit";
+  if (seccomp_cache_lookup(dirfd, &key, insns, n_insns))
+    return 0;
+  *how = "cache miss";
+  if (seccomp_plan_compile(plan, insns, n_insns, err) < 0)
+    return -1;
+  seccomp_cache_store(dirfd, &key, *insns, *n_insns);
+  return 0;
+}
+
 int seccomp_prepare(const struct spec_seccomp *s, const struct spec_process *p, struct seccomp_program **out,
                     berth_error_t *err)
 {
@@ -714,7 +735,8 @@ int seccomp_prepare(const struct spec_seccomp *s, const struct spec_process *p, 
   prog->flags = plan->flags;
   /* NOTIFY: the socket to the agent does not survive spawn_exec's fd cleanup */
   prog->load_late = can_load_after_identity(p) && !plan->notify;
-  if (seccomp_plan_compile(plan, &prog->insns, &prog->n_insns, err) < 0)
+  const char *cache = NULL;
+  if (compile_cached(plan, &prog->insns, &prog->n_insns, &cache, err) < 0)
     return -1;
   if (plan->notify)
     {
@@ -724,9 +746,9 @@ int seccomp_prepare(const struct spec_seccomp *s, const struct spec_process *p, 
       prog->listener_path = xstrdup(s->listener_path);
       prog->metadata = s->listener_metadata ? xstrdup(s->listener_metadata) : NULL;
     }
-  berth_log_debug("seccomp: %zu rules (%zu unknown syscall names) -> %zu BPF instructions in %lld us, "
+  berth_log_debug("seccomp: %zu rules (%zu unknown syscall names) -> %zu BPF instructions in %lld us (%s), "
                   "loaded %s the identity switch",
-                  plan->n_rules, plan->n_skipped, prog->n_insns, elapsed_us(&t0),
+                  plan->n_rules, plan->n_skipped, prog->n_insns, elapsed_us(&t0), cache,
                   prog->load_late ? "after" : "before");
   *out = steal_pointer(&prog);
   return 0;
