@@ -342,3 +342,64 @@ wait_for_file_line() {
          and (.linux.seccomp.knownFlags | length) == 4
          and (.linux.seccomp.supportedFlags | index("SECCOMP_FILTER_FLAG_LOG"))' <<<"$output"
 }
+
+# cache_run NAME: `berth run` of $B with the debug log in $BATS_TEST_TMPDIR/NAME.log
+cache_run() {
+  run "$BERTH" --root "$BERTH_ROOT" --log "$BATS_TEST_TMPDIR/$1.log" --debug run --bundle "$B" "$ID-$1"
+  echo "$1: status $status: $output"
+  grep -o 'BPF instructions in [0-9]* us ([a-z ]*)' "$BATS_TEST_TMPDIR/$1.log" || true
+}
+
+@test "the filter cache: a hit on the second run is enforced; tampered entries and unsafe dirs are not used" {
+  export BERTH_SECCOMP_CACHE_DIR="$BATS_TEST_TMPDIR/cache"
+  # an allow-all profile's entry, to plant under the deny profile's name
+  bundle '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}]}' true
+  BERTH_SECCOMP_CACHE_DIR="$BATS_TEST_TMPDIR/other" cache_run allow
+  [ "$status" -eq 0 ]
+  local allow_entry
+  allow_entry="$(echo "$BATS_TEST_TMPDIR"/other/*)"
+
+  bundle "$(deny '["mkdir","mkdirat"]' SCMP_ACT_ERRNO '{"errnoRet": 38}')" mkdir /tmp/x
+  cache_run miss
+  [ "$status" -eq 1 ] && [[ "$output" == *"Function not implemented"* ]]
+  grep -q '(cache miss)' "$BATS_TEST_TMPDIR/miss.log"
+  [ "$(stat -c %a "$BERTH_SECCOMP_CACHE_DIR")" = 700 ]
+  local entry
+  entry="$(echo "$BERTH_SECCOMP_CACHE_DIR"/*)"
+  [ -f "$entry" ] && [ "$(stat -c %a "$entry")" = 600 ]
+  cp "$entry" "$BATS_TEST_TMPDIR/good"
+
+  cache_run hit
+  [ "$status" -eq 1 ] && [[ "$output" == *"Function not implemented"* ]]
+  grep -q '(cache hit)' "$BATS_TEST_TMPDIR/hit.log"
+
+  # another profile's valid entry under this name: a miss, enforced, replaced
+  cp "$allow_entry" "$entry"
+  cache_run planted
+  [ "$status" -eq 1 ] && [[ "$output" == *"Function not implemented"* ]]
+  grep -q '(cache miss)' "$BATS_TEST_TMPDIR/planted.log"
+  cmp "$entry" "$BATS_TEST_TMPDIR/good"
+
+  head -c 100 "$BATS_TEST_TMPDIR/good" > "$entry"
+  cache_run garbage
+  [ "$status" -eq 1 ] && [[ "$output" == *"Function not implemented"* ]]
+  grep -q '(cache miss)' "$BATS_TEST_TMPDIR/garbage.log"
+  cmp "$entry" "$BATS_TEST_TMPDIR/good"
+
+  # a directory others can write, or owned by another uid: not used at all
+  cp "$allow_entry" "$entry"
+  chmod 0777 "$BERTH_SECCOMP_CACHE_DIR"
+  cache_run open
+  [ "$status" -eq 1 ] && [[ "$output" == *"Function not implemented"* ]]
+  grep -q '(no cache)' "$BATS_TEST_TMPDIR/open.log"
+  chmod 0700 "$BERTH_SECCOMP_CACHE_DIR"
+  chown 65534 "$BERTH_SECCOMP_CACHE_DIR"
+  cache_run foreign
+  [ "$status" -eq 1 ] && [[ "$output" == *"Function not implemented"* ]]
+  grep -q '(no cache)' "$BATS_TEST_TMPDIR/foreign.log"
+  cmp "$entry" "$allow_entry"
+
+  BERTH_SECCOMP_CACHE=0 cache_run off
+  grep -q '(no cache)' "$BATS_TEST_TMPDIR/off.log"
+  for n in allow miss hit planted garbage open foreign off; do berth delete -f "$ID-$n" 2>/dev/null || true; done
+}
