@@ -26,7 +26,11 @@ static const char entry_magic[8] = {'B', 'S', 'E', 'C', 'C', 'A', 'C', 'H'};
 
 static void key_put(struct seccomp_cache_key *key, const void *data, size_t len)
 {
-  key->data = xrealloc(key->data, key->len + len);
+  if (key->cap - key->len < len)
+    {
+      key->cap = key->len + len > 2 * key->cap ? key->len + len : 2 * key->cap;
+      key->data = xrealloc(key->data, key->cap);
+    }
   memcpy(key->data + key->len, data, len);
   key->len += len;
 }

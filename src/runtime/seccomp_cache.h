@@ -36,6 +36,7 @@ struct seccomp_cache_key
 {
   unsigned char *data;
   size_t len;
+  size_t cap;
 };
 
 /* ------------------------------------------------------------ pure parts */
