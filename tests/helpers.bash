@@ -68,6 +68,9 @@ source "$REPO/tests/lib/bundle.bash"
 _berth_tmp="${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}}"
 BERTH_ROOT="$_berth_tmp/root"
 RUNC_ROOT="$_berth_tmp/runc-root"
+# compiled seccomp filters (berth.8, FILES): the suites' own cache, gone with
+# bats' run directory, instead of filling the host's /var/cache/berth
+export BERTH_SECCOMP_CACHE_DIR="${BERTH_SECCOMP_CACHE_DIR:-${BATS_RUN_TMPDIR:-$_berth_tmp}/seccomp-cache}"
 # shellcheck disable=SC2034 # used by the suites
 BERTH_TEST_CGROUP_PREFIX=/berth-test
 RUNC="${RUNC:-runc}"
