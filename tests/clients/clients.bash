@@ -73,3 +73,31 @@ umount_under() {
 clients_image_rootfs() {
   make_busybox_rootfs "$1"
 }
+
+# clients_start_containerd DIR [SED-EXPR...]: containerd on contrib's config
+# (BinaryName = $BERTH, then the SED-EXPR edits), its root, state and socket
+# in DIR, its pid in DIR/containerd.pid; returns once it answers
+clients_start_containerd() {
+  local dir=$1 cfg="$1/config.toml" e
+  shift
+  local edits=(-e "s|^\( *BinaryName = \).*|\1\"$BERTH\"|")
+  for e in "$@"; do edits+=(-e "$e"); done
+  {
+    echo "root = \"$dir/root\""
+    echo "state = \"$dir/state\""
+    sed "${edits[@]}" "$REPO/contrib/containerd/config.toml"
+    echo
+    echo "[grpc]"
+    echo "  address = \"$dir/containerd.sock\""
+  } >"$cfg"
+  containerd --config "$cfg" </dev/null >"$dir/containerd.log" 2>&1 3>&- &
+  echo $! >"$dir/containerd.pid"
+  for _ in $(seq 300); do
+    in_time 10 ctr --address "$dir/containerd.sock" version >/dev/null 2>&1 && return 0
+    kill -0 "$(cat "$dir/containerd.pid")" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "containerd did not start:" >&2
+  tail -20 "$dir/containerd.log" >&2
+  return 1
+}

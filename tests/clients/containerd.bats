@@ -28,25 +28,7 @@ ctr_cmdline() {
 }
 
 start_containerd() {
-  local cfg="$CTRD_DIR/config.toml" i
-  {
-    echo "root = \"$CTRD_DIR/root\""
-    echo "state = \"$CTRD_DIR/state\""
-    sed -e "s|^\( *BinaryName = \).*|\1\"$BERTH\"|" "$REPO/contrib/containerd/config.toml"
-    echo
-    echo "[grpc]"
-    echo "  address = \"$CTRD_DIR/containerd.sock\""
-  } >"$cfg"
-  containerd --config "$cfg" </dev/null >"$CTRD_DIR/containerd.log" 2>&1 3>&- &
-  echo $! >"$CTRD_DIR/containerd.pid"
-  for i in $(seq 100); do
-    c version >/dev/null 2>&1 && return 0
-    kill -0 "$(cat "$CTRD_DIR/containerd.pid")" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "containerd did not start:" >&2
-  tail -20 "$CTRD_DIR/containerd.log" >&2
-  return 1
+  clients_start_containerd "$CTRD_DIR"
 }
 
 # make_oci_image TAR: an OCI image layout (umoci) from the busybox rootfs

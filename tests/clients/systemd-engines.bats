@@ -25,27 +25,8 @@ c() {
 }
 
 start_containerd() {
-  local cfg="$ENG_DIR/config.toml"
-  {
-    echo "root = \"$ENG_DIR/ctrd-root\""
-    echo "state = \"$ENG_DIR/ctrd-state\""
-    sed -e "s|^\( *BinaryName = \).*|\1\"$BERTH\"|" -e "s|^\( *SystemdCgroup = \).*|\1true|" \
-      "$REPO/contrib/containerd/config.toml"
-    echo
-    echo "[grpc]"
-    echo "  address = \"$ENG_DIR/containerd.sock\""
-  } >"$cfg"
-  grep -q 'SystemdCgroup = true' "$cfg"
-  containerd --config "$cfg" </dev/null >"$ENG_DIR/containerd.log" 2>&1 3>&- &
-  echo $! >"$ENG_DIR/containerd.pid"
-  for _ in $(seq 300); do
-    c version >/dev/null 2>&1 && return 0
-    kill -0 "$(cat "$ENG_DIR/containerd.pid")" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "containerd did not start:" >&2
-  tail -20 "$ENG_DIR/containerd.log" >&2
-  return 1
+  clients_start_containerd "$ENG_DIR" "s|^\( *SystemdCgroup = \).*|\1true|"
+  grep -q 'SystemdCgroup = true' "$ENG_DIR/config.toml"
 }
 
 # an OCI image layout made with umoci from the busybox rootfs, as a tar
