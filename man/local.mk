@@ -4,3 +4,4 @@ man8_MANS += man/berth-create.8 man/berth-start.8 man/berth-run.8 man/berth-kill
 man5_MANS += man/berth-config.5
 man8_MANS += man/berth-exec.8
 man8_MANS += man/berth-pause.8 man/berth-resume.8 man/berth-update.8 man/berth-ps.8 man/berth-events.8
+man8_MANS += man/berth-checkpoint.8 man/berth-restore.8

@@ -47,12 +47,24 @@ make_counter_bundle() {
 # wait until /count in rootfs $1 is at least $2
 wait_count() {
   local f=$1/rootfs/count want=$2 i
-  for ((i = 0; i < 200; i++)); do
+  for ((i = 0; i < 1200; i++)); do
     [[ -s "$f" ]] && (($(cat "$f") >= want)) && return 0
     sleep 0.05
   done
   echo "count in $f stays at $(cat "$f" 2>/dev/null)" >&2
   return 1
+}
+
+# berth checkpoint/restore ARGS... with criu's errors shown when it fails
+criu_cmd() {
+  local img log
+  img="$(sed -n 's/.*--image-path \([^ ]*\).*/\1/p' <<<" $* ")"
+  if ! berth "$@" </dev/null; then
+    for log in "$img"/*.log; do
+      [[ -f "$log" ]] && { echo "== $log" >&2; grep -m8 -E 'Error|Warn' "$log" >&2; }
+    done
+    return 1
+  fi
 }
 
 start_counter() {
@@ -178,7 +190,7 @@ start_counter() {
 @test "migration: checkpoint under one root, restore from a copied bundle under another; the counter goes on" {
   need_criu
   start_counter
-  berth checkpoint --image-path "$IMG" "$ID"
+  criu_cmd checkpoint --image-path "$IMG" "$ID"
   # the container is gone after the dump (as with runc)
   run berth state "$ID"
   [ "$status" -eq 1 ]
@@ -190,9 +202,8 @@ start_counter() {
   # "the other host": a copy of the bundle and of the images, another root
   cp -a "$B" "$BATS_TEST_TMPDIR/b2"
   cp -a "$IMG" "$BATS_TEST_TMPDIR/img2"
-  run "$BERTH" --root "$ROOT2" restore -d --image-path "$BATS_TEST_TMPDIR/img2" \
-    --bundle "$BATS_TEST_TMPDIR/b2" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID" </dev/null
-  [ "$status" -eq 0 ] || { echo "$output"; cat "$BATS_TEST_TMPDIR/img2/restore.log" | grep -m5 Error; false; }
+  BERTH_ROOT="$ROOT2" criu_cmd restore -d --image-path "$BATS_TEST_TMPDIR/img2" \
+    --bundle "$BATS_TEST_TMPDIR/b2" --pid-file "$BATS_TEST_TMPDIR/pid" "$ID"
   wait_count "$BATS_TEST_TMPDIR/b2" $((at + 3))
   # it continued from where it stopped (a restart would count from 1 again)
   run "$BERTH" --root "$ROOT2" state "$ID"
@@ -206,7 +217,7 @@ start_counter() {
 @test "checkpoint --leave-running: the container keeps counting" {
   need_criu
   start_counter
-  berth checkpoint --leave-running --image-path "$IMG" "$ID"
+  criu_cmd checkpoint --leave-running --image-path "$IMG" "$ID"
   [ "$(berth state "$ID" | jq -r .status)" = running ]
   local n
   n="$(cat "$B/rootfs/count")"
@@ -219,15 +230,15 @@ start_counter() {
 @test "--pre-dump then --parent-path: the final dump is smaller, and restores" {
   need_criu
   start_counter
-  berth checkpoint --pre-dump --image-path "$IMG/pre" "$ID"
+  criu_cmd checkpoint --pre-dump --image-path "$IMG/pre" "$ID"
   [ "$(berth state "$ID" | jq -r .status)" = running ]
-  berth checkpoint --image-path "$IMG/final" --parent-path ../pre "$ID"
+  criu_cmd checkpoint --image-path "$IMG/final" --parent-path ../pre "$ID"
   local pre final
   pre="$(cat "$IMG"/pre/pages-*.img | wc -c)"
   final="$(cat "$IMG"/final/pages-*.img | wc -c)"
   echo "pre-dump pages: $pre bytes, final: $final bytes" >&2
   ((final < pre))
-  berth restore -d --image-path "$IMG/final" --bundle "$B" "$ID" </dev/null
+  criu_cmd restore -d --image-path "$IMG/final" --bundle "$B" "$ID"
   local n
   n="$(cat "$B/rootfs/count")"
   wait_count "$B" $((n + 3))
