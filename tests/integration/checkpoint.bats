@@ -18,10 +18,18 @@ setup() {
 
 teardown() {
   local rc=0
+  if [[ -n "${CLIENT_PID:-}" ]]; then
+    kill "$CLIENT_PID" 2>/dev/null || true
+    wait "$CLIENT_PID" 2>/dev/null || true
+  fi
   cleanup_containers || rc=1
   if [[ -d "$ROOT2" ]]; then
     BERTH_ROOT="$ROOT2" cleanup_containers || rc=1
   fi
+  local ns
+  for ns in ${NETNS:-}; do
+    ip netns del "$ns" 2>/dev/null || true
+  done
   return "$rc"
 }
 
@@ -242,6 +250,56 @@ start_counter() {
   local n
   n="$(cat "$B/rootfs/count")"
   wait_count "$B" $((n + 3))
+  berth delete --force "$ID"
+  assert_no_leftovers "$ID"
+}
+
+# wait until file $1 has a line
+wait_line() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [[ -s "$1" ]] && return 0
+    sleep 0.1
+  done
+  echo "nothing in $1" >&2
+  return 1
+}
+
+@test "--tcp-established: a connection from another network namespace still answers after checkpoint and restore" {
+  need_criu
+  local a="cka-$$-$RANDOM" b="ckb-$$-$RANDOM" d="$BATS_TEST_TMPDIR"
+  NETNS="$a $b"
+  ip netns add "$a"
+  ip netns add "$b"
+  ip link add ckva netns "$a" type veth peer name ckvb netns "$b"
+  ip -n "$a" addr add 10.203.0.1/24 dev ckva
+  ip -n "$b" addr add 10.203.0.2/24 dev ckvb
+  ip -n "$a" link set ckva up
+  ip -n "$a" link set lo up
+  ip -n "$b" link set ckvb up
+  ip -n "$b" link set lo up
+  # an echo server in the container, which joins namespace $a by path
+  make_bundle "$B" '.root.readonly = false
+    | .process.args = ["sh", "-c", "exec </dev/null >/dev/null 2>&1; nc -l -p 5000 -e /echo"]
+    | .linux.namespaces |= map(if .type == "network" then .path = $p else . end)' --arg p "/run/netns/$a"
+  printf '#!/bin/sh\nwhile read -r l; do echo "echo:$l"; done\n' >"$B/rootfs/echo"
+  chmod 755 "$B/rootfs/echo"
+  berth run -d --bundle "$B" "$ID" </dev/null >/dev/null 2>&1
+  # the client in namespace $b keeps one connection over the migration
+  ip netns exec "$b" bash -c 'for i in $(seq 100); do exec 3<>/dev/tcp/10.203.0.1/5000 && break; sleep 0.1; done
+    echo one >&3; read -r r <&3; echo "$r" >"$1/r1"
+    while [ ! -e "$1/go" ]; do sleep 0.1; done
+    echo two >&3; read -r -t 60 r <&3; echo "$r" >"$1/r2"' _ "$d" </dev/null >/dev/null 2>&1 &
+  CLIENT_PID=$!
+  wait_line "$d/r1"
+  [ "$(cat "$d/r1")" = echo:one ]
+  criu_cmd checkpoint --tcp-established --image-path "$IMG" "$ID"
+  criu_cmd restore -d --tcp-established --image-path "$IMG" --bundle "$B" "$ID"
+  touch "$d/go"
+  wait_line "$d/r2"
+  [ "$(cat "$d/r2")" = echo:two ]
+  wait "$CLIENT_PID"
+  CLIENT_PID=
   berth delete --force "$ID"
   assert_no_leftovers "$ID"
 }
