@@ -247,6 +247,7 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv, berth_error_
     {"file-locks", 0, CLI_BOOL, &o.file_locks, NULL, "restore file locks"},
     {"manage-cgroups-mode", 0, CLI_STRING, &o.manage_cgroups_mode, "MODE", "soft, full, strict or ignore (default soft)"},
     {"lsm-profile", 0, CLI_STRING, &o.lsm_profile, "TYPE:NAME", "the LSM profile of the restored processes"},
+    {"lsm-mount-context", 0, CLI_STRING, &o.lsm_mount_context, "CONTEXT", "the SELinux mount context of restored mounts"},
     {NULL, 0, 0, NULL, NULL, NULL},
   };
   static const struct cli_usage usage = {

@@ -206,6 +206,8 @@ static int add_restore_args(struct args *a, const struct criu_options *o, const 
     args_add_pair(a, "--cgroup-root", xstrdup(f->cgroup_root));
   if (o->lsm_profile)
     args_add_pair(a, "--lsm-profile", xstrdup(o->lsm_profile));
+  if (o->lsm_mount_context)
+    args_add_pair(a, "--lsm-mount-context", xstrdup(o->lsm_mount_context));
   return 0;
 }
 

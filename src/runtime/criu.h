@@ -46,6 +46,7 @@ struct criu_options
   const char *empty_ns;            /* checkpoint: "network" or NULL */
   long long status_fd;             /* checkpoint: -1 when not given */
   const char *lsm_profile;         /* restore: TYPE:NAME, NULL: none */
+  const char *lsm_mount_context;   /* restore: SELinux context of restored mounts, NULL: as dumped */
 };
 
 /* Facts the pure builder needs from the live system or from berth's state. */

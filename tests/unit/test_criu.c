@@ -103,7 +103,8 @@ static void test_pre_dump_and_parent(void)
 static void test_restore(void)
 {
   struct spec_config *c = parse(config_json);
-  struct criu_options o = {.image_path = "/img", .lsm_profile = "apparmor:x", .status_fd = -1};
+  struct criu_options o = {.image_path = "/img", .lsm_profile = "apparmor:x", .lsm_mount_context = "system_u:object_r:c:s0",
+                           .status_fd = -1};
   struct criu_facts f = {.root = "/b/rootfs", .bundle = "/b", .pid_file = "/run/x/criu.pid",
                          .cgroup_root = "/berth/c1", .stdio_keys = {NULL, "pipe:[12]", NULL}};
   char **argv = NULL;
@@ -121,7 +122,7 @@ static void test_restore(void)
      "device nodes map to the host's");
   ok(has(s, "--inherit-fd fd[4]:pipe:[12]") && !has(s, "fd[3]") && !has(s, "fd[5]"), "stdout handed over");
   ok(has(s, "--cgroup-root /berth/c1"), "the container's cgroup");
-  ok(has(s, "--lsm-profile apparmor:x"), "lsm profile");
+  ok(has(s, "--lsm-profile apparmor:x") && has(s, "--lsm-mount-context system_u:object_r:c:s0"), "lsm profile, mount context");
   ok(!has(s, " -t "), "no pid on restore");
   free(s);
   strv_free(argv);
