@@ -16,6 +16,7 @@
 #include "util/util.h"
 
 #define STDIO_RECORD "berth-stdio"
+#define SHELL_JOB_MARK "berth-shell-job"
 
 char *criu_absolute_path(const char *path)
 {
@@ -123,8 +124,43 @@ static int write_stdio_record(pid_t pid, const char *image_path, berth_error_t *
   return 0;
 }
 
-static int dump(struct lifecycle *l, const struct criu_options *o, bool pre_dump, berth_error_t *err)
+/* The session of pid (field 6 of /proc/PID/stat), 0 when unknown. */
+static pid_t session_of(pid_t pid)
 {
+  _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int) pid);
+  _cleanup_free_ char *text = NULL;
+  size_t len = 0;
+  _cleanup_error_ berth_error_t ignored = NULL;
+  if (read_file_at(AT_FDCWD, path, 4096, &text, &len, &ignored) < 0)
+    return 0;
+  const char *p = strrchr(text, ')');
+  int ppid, pgrp, session;
+  char state;
+  if (!p || sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4)
+    return 0;
+  return (pid_t) session;
+}
+
+/* A container without a terminal stays in its caller's session (berth
+ * makes a session only for a terminal): criu dumps such a tree only as a
+ * shell job, and restore must know to do the same. */
+static int mark_shell_job(pid_t pid, struct criu_options *o, berth_error_t *err)
+{
+  _cleanup_free_ char *mark = xasprintf("%s/" SHELL_JOB_MARK, o->image_path);
+  if (session_of(pid) == pid)
+    {
+      unlink(mark);
+      return 0;
+    }
+  o->shell_job = true;
+  if (write_file_atomic_at(AT_FDCWD, mark, "", 0, 0600, err) < 0)
+    return berth_wrap(err, "record the shell job");
+  return 0;
+}
+
+static int dump(struct lifecycle *l, const struct criu_options *opts, bool pre_dump, berth_error_t *err)
+{
+  struct criu_options copy = *opts, *o = &copy;
   pid_t pid = l->state->pid;
   _cleanup_free_ const char **bound = find_bound_files(pid, l->config);
   struct criu_facts f = {
@@ -132,11 +168,13 @@ static int dump(struct lifecycle *l, const struct criu_options *o, bool pre_dump
     .netns_inode = joined_netns_inode(pid, l->config),
     .bound_files = bound,
   };
+  if (criu_make_dirs(o->image_path, err) < 0 || (o->work_path && criu_make_dirs(o->work_path, err) < 0))
+    return -1;
+  if (mark_shell_job(pid, o, err) < 0)
+    return -1;
   _cleanup_strv_ char **argv = NULL;
   enum criu_action action = pre_dump ? CRIU_PRE_DUMP : CRIU_DUMP;
   if (criu_build_argv(action, o, l->config, &f, &argv, err) < 0)
-    return -1;
-  if (criu_make_dirs(o->image_path, err) < 0 || (o->work_path && criu_make_dirs(o->work_path, err) < 0))
     return -1;
   if (!pre_dump && write_stdio_record(pid, o->image_path, err) < 0)
     return -1;

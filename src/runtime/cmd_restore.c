@@ -19,6 +19,7 @@
 #include "util/util.h"
 
 #define STDIO_RECORD "berth-stdio"
+#define SHELL_JOB_MARK "berth-shell-job" /* made by checkpoint (cmd_checkpoint.c) */
 #define CRIU_PID_FILE "criu.pid"
 
 struct restore_options
@@ -272,6 +273,9 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv, berth_error_
     return berth_fail(err, 0, "--lsm-profile %s: must be TYPE:NAME (apparmor:NAME, selinux:LABEL)", o.lsm_profile);
   _cleanup_free_ char *image_abs = criu_absolute_path(image);
   _cleanup_free_ char *work_abs = work ? criu_absolute_path(work) : NULL;
+  _cleanup_free_ char *mark = xasprintf("%s/" SHELL_JOB_MARK, image_abs);
+  if (access(mark, F_OK) == 0)
+    o.shell_job = true;
   _cleanup_free_ char *pid_abs = pid_file ? criu_absolute_path(pid_file) : NULL;
   o.image_path = image_abs;
   o.work_path = work_abs;
