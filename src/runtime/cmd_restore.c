@@ -15,6 +15,8 @@
 #include "runtime/cli.h"
 #include "runtime/container.h"
 #include "runtime/criu.h"
+#include "runtime/init.h"
+#include "runtime/rootless.h"
 #include "runtime/signals.h"
 #include "util/util.h"
 
@@ -195,6 +197,8 @@ static int restore(const struct global_opts *g, const char *id, const struct cri
   size_t config_len = 0;
   struct lifecycle *l = lifecycle_new();
   int r = load_bundle_config(config_path, &config_text, &config_len, &l->config, err);
+  if (r == 0 && (config_validate_create(l->config, err) < 0 || rootless_check_config(l->config, g->rootless, err) < 0))
+    r = berth_wrap(err, "%s", config_path);
   if (r == 0)
     r = resolve_rootfs(bundle, l->config, &rootfs, err);
   if (r == 0 && l->config->process->terminal)

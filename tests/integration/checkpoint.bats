@@ -151,7 +151,7 @@ start_counter() {
   assert_no_leftovers "$ID"
 }
 
-@test "restore: a missing image directory or bundle leaves nothing behind" {
+@test "restore: a missing image directory or bundle, a bad config leave nothing behind" {
   make_counter_bundle "$B"
   run berth restore -d --image-path "$IMG" --bundle "$B" "$ID"
   [ "$status" -eq 1 ]
@@ -159,6 +159,15 @@ start_counter() {
   run berth restore -d --image-path "$IMG" --bundle "$BATS_TEST_TMPDIR/none" "$ID"
   [ "$status" -eq 1 ]
   [[ "$output" == *"bundle $BATS_TEST_TMPDIR/none"* ]]
+  mkdir -p "$IMG"
+  bundle_edit "$B" '.process.args = []'
+  run berth restore -d --image-path "$IMG" --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *".process.args: must not be empty"* ]]
+  bundle_edit "$B" '.process.args = ["true"] | .process.terminal = true'
+  run berth restore -d --image-path "$IMG" --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *".process.terminal: restoring a container with a terminal is not supported"* ]]
   assert_no_leftovers "$ID"
 }
 
