@@ -69,7 +69,7 @@ criu_cmd() {
   img="$(sed -n 's/.*--image-path \([^ ]*\).*/\1/p' <<<" $* ")"
   if ! berth "$@" </dev/null; then
     for log in "$img"/*.log; do
-      [[ -f "$log" ]] && { echo "== $log" >&2; grep -m8 -E 'Error|Warn' "$log" >&2; }
+      [[ -f "$log" ]] && { echo "== $log" >&2; grep -m1 -B8 -E 'Error' "$log" >&2; grep -m6 -E 'Error' "$log" >&2; }
     done
     return 1
   fi
