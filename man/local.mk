@@ -6,3 +6,4 @@ man8_MANS += man/berth-exec.8
 man8_MANS += man/berth-pause.8 man/berth-resume.8 man/berth-update.8 man/berth-ps.8 man/berth-events.8
 man8_MANS += man/berth-storage.8
 man8_MANS += man/berth-sandbox.8
+man8_MANS += man/berth-checkpoint.8 man/berth-restore.8

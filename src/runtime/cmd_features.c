@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "runtime/cli.h"
+#include "runtime/criu.h"
 #include "runtime/seccomp.h"
 #include "spec/spec.h"
 #include "storage/storage.h"
@@ -155,6 +156,20 @@ int cmd_features(const struct global_opts *g, int argc, char **argv, berth_error
   f.linux_.intel_rdt = (struct spec_features_enabled){.present = true, .enabled = false};
   f.linux_.idmap = (struct spec_features_enabled){.present = true,
                                                   .enabled = mount_option_understood("idmap") && kernel_has_mount_setattr()};
+
+  /* checkpoint/restore only where `criu check` passes (criu.h) */
+  static const struct spec_features_kv criu_kv[] = {
+    {"io.berth.checkpoint", "+CRIU"},
+    {"org.opencontainers.runc.checkpoint.enabled", "true"},
+  };
+  _cleanup_error_ berth_error_t criu_err = NULL;
+  if (criu_check(&criu_err) == 0)
+    {
+      f.annotations = criu_kv;
+      f.n_annotations = sizeof criu_kv / sizeof criu_kv[0];
+    }
+  else
+    berth_log_debug("checkpoint/restore unavailable: %s", berth_error_msg(criu_err));
 
   _cleanup_free_ char *json = NULL;
   size_t len = 0;

@@ -1,6 +1,8 @@
 #include "runtime/cli.h"
 
 /* Commands that work, alphabetically. Each lives in cmd_<name>.c. */
+int cmd_checkpoint(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
+int cmd_restore(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_create(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_delete(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 int cmd_exec(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
@@ -20,6 +22,7 @@ int cmd_events(const struct global_opts *g, int argc, char **argv, berth_error_t
 int cmd_sandbox(const struct global_opts *g, int argc, char **argv, berth_error_t *err);
 
 const struct command berth_commands[] = {
+  {"checkpoint", "checkpoint a running container with CRIU", cmd_checkpoint},
   {"create", "create a container (it waits for start)", cmd_create, true},
   {"delete", "delete a container and everything it left", cmd_delete},
   {"events", "print a container's statistics and OOM events as JSON lines", cmd_events},
@@ -29,6 +32,7 @@ const struct command berth_commands[] = {
   {"list", "list containers", cmd_list},
   {"pause", "suspend every process of a container", cmd_pause},
   {"ps", "list the processes of a container", cmd_ps},
+  {"restore", "restore a container from a CRIU checkpoint", cmd_restore},
   {"resume", "resume a paused container", cmd_resume},
   {"run", "create and start a container, wait for it unless --detach", cmd_run, true},
   {"sandbox", "run a command isolated as a CI job, with limits and a usage report", cmd_sandbox, true},

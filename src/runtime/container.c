@@ -149,7 +149,7 @@ static void lifecycle_freep(struct lifecycle **l)
   lifecycle_free(*l);
 }
 
-static struct lifecycle *lifecycle_new(void)
+struct lifecycle *lifecycle_new(void)
 {
   struct lifecycle *l = xcalloc(1, sizeof *l);
   l->pidfd = l->console_recv = l->console_master = l->notify_fd = -1;
@@ -212,7 +212,7 @@ int lifecycle_open(const struct global_opts *g, const char *id, bool exclusive,
 
 /* ------------------------------------------------------------------ create: inputs */
 
-static int load_bundle_config(const char *config_path, char **text, size_t *len, struct spec_config **config,
+int load_bundle_config(const char *config_path, char **text, size_t *len, struct spec_config **config,
                               berth_error_t *err)
 {
   if (read_file_at(AT_FDCWD, config_path, CONFIG_MAX_SIZE, text, len, err) < 0)
@@ -229,7 +229,7 @@ static int load_bundle_config(const char *config_path, char **text, size_t *len,
   return 0;
 }
 
-static int resolve_rootfs(const char *bundle, const struct spec_config *c, char **out, berth_error_t *err)
+int resolve_rootfs(const char *bundle, const struct spec_config *c, char **out, berth_error_t *err)
 {
   _cleanup_free_ char *p = c->root->path[0] == '/' ? xstrdup(c->root->path)
                                                    : xasprintf("%s/%s", bundle, c->root->path);
@@ -431,7 +431,7 @@ static struct spec_kv *copy_annotations(const struct spec_config *c, size_t *n)
   return kv;
 }
 
-static struct spec_state *initial_state(const char *id, const char *bundle, const char *rootfs,
+struct spec_state *initial_state(const char *id, const char *bundle, const char *rootfs,
                                         const struct spec_config *c, const struct global_opts *g,
                                         bool detached)
 {
@@ -451,7 +451,7 @@ static struct spec_state *initial_state(const char *id, const char *bundle, cons
   return s;
 }
 
-static void set_status(struct spec_state *s, const char *status)
+void set_status(struct spec_state *s, const char *status)
 {
   free(s->status);
   s->status = xstrdup(status);
@@ -911,7 +911,7 @@ static void spawn_setup_ctx(struct spawn *sp, struct lifecycle *l, const char *i
 
 /* Rootless without a cgroup the caller may create: the container runs
  * without one when linux.resources asks for no limit (as runc does). */
-static int create_cgroup(struct lifecycle *l, bool rootless, berth_error_t *err)
+int create_cgroup(struct lifecycle *l, bool rootless, berth_error_t *err)
 {
   _cleanup_error_ berth_error_t e = NULL;
   if (cgroup_create(l->state->cgroup_path, &l->cg, &e) == 0)
@@ -1042,7 +1042,7 @@ static bool reap_within(pid_t pid, int timeout_ms)
 }
 
 /* Undo a failed create: the init, the cgroup, the state dir. */
-static void create_rollback(struct lifecycle *l)
+void create_rollback(struct lifecycle *l)
 {
   _cleanup_error_ berth_error_t e = NULL;
   if (l->pid > 0)

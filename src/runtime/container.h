@@ -116,6 +116,20 @@ int connect_console_socket(const char *path, berth_error_t *err);
  * whether the child was born in the cgroup. Returns 0 in the child. */
 pid_t clone_init(uint64_t flags, int cgroup_fd, int *pidfd, bool *in_cgroup);
 
+/* ------------------------------------------------------------------ shared with restore (cmd_restore.c) */
+
+/* The pieces of create that restore reuses around criu's restore. */
+struct lifecycle *lifecycle_new(void);
+int load_bundle_config(const char *config_path, char **text, size_t *len, struct spec_config **config,
+                       berth_error_t *err);
+int resolve_rootfs(const char *bundle, const struct spec_config *c, char **out, berth_error_t *err);
+struct spec_state *initial_state(const char *id, const char *bundle, const char *rootfs,
+                                 const struct spec_config *c, const struct global_opts *g, bool detached);
+void set_status(struct spec_state *s, const char *status);
+int create_cgroup(struct lifecycle *l, bool rootless, berth_error_t *err);
+/* Undo a failed create: kill l->pid, remove the cgroup and the state dir. */
+void create_rollback(struct lifecycle *l);
+
 /* ------------------------------------------------------------------ internal: container.c -> init.c */
 
 struct init_args

@@ -270,6 +270,10 @@ static int init_prepare(struct init_args *a, char **exec_path, char ***env, bert
       if (console_setup(a->ctx.process, fd, !a->ctx.no_mountns, err) < 0)
         return -1;
     }
+  /* a session of its own without a terminal too, as runc's init: criu
+   * dumps a pid namespace only when its init leads its session */
+  else if (setsid() < 0 && errno != EPERM)
+    return berth_fail_sys(err, "setsid");
   if (process_apply_container(&a->ctx, err) < 0)
     return -1;
   if (process_find_executable(a->ctx.process, exec_path, err) < 0)

@@ -10,3 +10,4 @@ check_PROGRAMS += tests/unit/test_sealed
 tests_unit_test_sealed_SOURCES = tests/unit/test_sealed.c tests/unit/tap.h
 tests_unit_test_sealed_LDADD = $(UNIT_LDADD)
 TESTS += tests/unit/test_sealed
+include $(srcdir)/src/runtime/criu.mk

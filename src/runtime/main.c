@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "runtime/cli.h"
+#include "runtime/criu.h"
 #include "runtime/rootless.h"
 #include "runtime/sealed.h"
 #include "runtime/state.h"
@@ -40,8 +41,11 @@ struct global_args
 
 static void print_version(void)
 {
-  printf("berth version %s\ncommit: %s\nspec: %s\n%s\n", PACKAGE_VERSION, BERTH_GIT_COMMIT,
-         BERTH_OCI_VERSION, BERTH_FEATURES);
+  /* +CRIU only where `criu check` passes (criu.h): checked here, never cached */
+  _cleanup_error_ berth_error_t criu_err = NULL;
+  bool criu = criu_check(&criu_err) == 0;
+  printf("berth version %s\ncommit: %s\nspec: %s\n%s %s\n", PACKAGE_VERSION, BERTH_GIT_COMMIT,
+         BERTH_OCI_VERSION, BERTH_FEATURES, criu ? "+CRIU" : "-CRIU");
 }
 
 static void print_global_help(const struct cli_option *opts)
