@@ -202,6 +202,32 @@ start_counter() {
   ! grep -q " $B/rootfs " /proc/self/mountinfo
 }
 
+@test "restore makes missing mount points in the rootfs, never through a symlink out of it" {
+  # restore runs before criu does, so this holds whether criu works or not
+  local host="$BATS_TEST_TMPDIR/host-etc"
+  mkdir -p "$host"
+  echo canary >"$host/canary"
+  make_counter_bundle "$B"
+  echo x >"$BATS_TEST_TMPDIR/src-file"
+  # the image's /etc is a symlink to a host directory (absolute): the
+  # mount point must land in the rootfs, not in $host
+  rm -rf "$B/rootfs/etc"
+  ln -s "$host" "$B/rootfs/etc"
+  jq --arg s "$BATS_TEST_TMPDIR/src-file" --arg d "$BATS_TEST_TMPDIR" \
+    '.mounts += [{"destination": "/etc/hosts", "type": "bind", "source": $s, "options": ["bind"]},
+                 {"destination": "/newdir", "type": "bind", "source": $d, "options": ["rbind"]}]' \
+    "$B/config.json" >"$B/config.json.new" && mv "$B/config.json.new" "$B/config.json"
+  mkdir -p "$IMG"
+  run berth restore -d --image-path "$IMG" --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [ "$(ls -A "$host")" = canary ]
+  [ "$(cat "$host/canary")" = canary ]
+  [ -d "$B/rootfs/newdir" ]
+  run berth state "$ID"
+  [ "$status" -eq 1 ]
+  assert_no_leftovers "$ID"
+}
+
 # ------------------------------------------------------------------ where criu works (the VM)
 
 @test "migration: checkpoint under one root, restore from a copied bundle under another; the counter goes on" {
