@@ -188,6 +188,24 @@ start_counter() {
   assert_no_leftovers "$ID"
 }
 
+@test "without a working criu: a paused container (containerd pauses around its checkpoint) is paused again after the failed dump" {
+  need_no_criu
+  start_counter
+  berth pause "$ID"
+  run berth checkpoint --image-path "$IMG" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"criu dump failed"* ]]
+  [ "$(berth state "$ID" | jq -r .status)" = paused ]
+  local n
+  n="$(cat "$B/rootfs/count")"
+  sleep 0.5
+  [ "$(cat "$B/rootfs/count")" = "$n" ]
+  berth resume "$ID"
+  wait_count "$B" $((n + 2))
+  berth delete --force "$ID"
+  assert_no_leftovers "$ID"
+}
+
 @test "without a working criu: restore fails with criu's error and leaves no state, cgroup or mount" {
   need_no_criu
   make_counter_bundle "$B"
