@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroups/cgroups.h"
 #include "runtime/cli.h"
 #include "runtime/container.h"
 #include "runtime/criu.h"
@@ -182,6 +183,29 @@ static int dump(struct lifecycle *l, const struct criu_options *opts, bool pre_d
   return criu_run(argv, NULL, 0, log, err);
 }
 
+/* containerd pauses a task around its checkpoint (and resumes it after).
+ * criu seizes the processes itself and cannot seize frozen ones: thaw
+ * for the dump, freeze again when the container goes on living. */
+static int thaw_for_dump(struct lifecycle *l, berth_error_t *err)
+{
+  if (!l->state->cgroup_path)
+    return berth_fail(err, 0, "container paused but without a cgroup to thaw");
+  if (!l->cg && cgroup_open_managed(l->state->cgroup_path, l->state->cgroup_manager, &l->cg, err) < 0)
+    return berth_wrap(err, "thaw the paused container for criu");
+  if (cgroup_freeze(l->cg, false, err) < 0)
+    return berth_wrap(err, "thaw the paused container for criu");
+  return 0;
+}
+
+static void refreeze_after_dump(struct lifecycle *l, int *r, berth_error_t *err)
+{
+  if (!l->cg)
+    return;
+  _cleanup_error_ berth_error_t e = NULL;
+  if (cgroup_freeze(l->cg, true, *r < 0 ? &e : err) < 0 && *r == 0)
+    *r = berth_wrap(err, "pause the container again after the dump");
+}
+
 static int checkpoint(const struct global_opts *g, const char *id, const struct criu_options *o, bool pre_dump,
                       berth_error_t *err)
 {
@@ -190,12 +214,17 @@ static int checkpoint(const struct global_opts *g, const char *id, const struct 
   if (lifecycle_open(g, id, true, &l, &status, err) < 0)
     return -1;
   int r = 0;
-  if (!str_eq(status, "running"))
+  bool paused = str_eq(status, "paused");
+  if (!str_eq(status, "running") && !paused)
     r = berth_fail(err, 0, "container not running: it is %s", status);
   if (r == 0)
     r = load_config_copy(l, err);
+  if (r == 0 && paused)
+    r = thaw_for_dump(l, err);
   if (r == 0)
     r = dump(l, o, pre_dump, err);
+  if (paused && (r < 0 || pre_dump || o->leave_running))
+    refreeze_after_dump(l, &r, err);
   if (r == 0 && o->status_fd >= 0)
     {
       (void) write_all((int) o->status_fd, "", 1);

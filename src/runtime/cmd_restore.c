@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "runtime/init.h"
 #include "runtime/rootless.h"
 #include "runtime/signals.h"
+#include "storage/storage.h"
 #include "util/util.h"
 
 #define STDIO_RECORD "berth-stdio"
@@ -79,6 +81,56 @@ static int mount_root_for_criu(const char *rootfs, berth_error_t *err)
   return 0;
 }
 
+static bool below_tmpfs(const struct spec_config *c, const char *dest)
+{
+  for (size_t i = 0; i < c->n_mounts; i++)
+    {
+      const struct spec_mount *m = &c->mounts[i];
+      if (!m->destination || !str_eq(m->type, "tmpfs"))
+        continue;
+      _cleanup_free_ char *abs = xasprintf("/%s", m->destination);
+      _cleanup_free_ char *t = storage_path_clean(abs);
+      size_t n = strlen(t);
+      if (strncmp(dest, t, n) == 0 && (dest[n] == '/' || (n == 1 && dest[1])))
+        return true;
+    }
+  return false;
+}
+
+/* criu mounts the checkpointed mounts on their mount points in the new
+ * rootfs and fails when one is missing: an engine's fresh rootfs (Podman's
+ * import, containerd's new snapshot) lacks those that create made, such as
+ * the /etc/hosts of a bind. Made here beneath the rootfs as create makes
+ * them, never through a symlink out of it; those under a tmpfs come back
+ * with the tmpfs from the images. */
+static int make_mount_points(const char *rootfs, const char *bundle, const struct spec_config *c, berth_error_t *err)
+{
+  _cleanup_close_ int root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return berth_fail_sys(err, "restore: rootfs %s", rootfs);
+  for (size_t i = 0; i < c->n_mounts; i++)
+    {
+      const struct spec_mount *m = &c->mounts[i];
+      if (!m->destination)
+        continue;
+      _cleanup_free_ char *abs = xasprintf("/%s", m->destination);
+      _cleanup_free_ char *dest = storage_path_clean(abs);
+      if (str_eq(dest, "/") || below_tmpfs(c, dest))
+        continue;
+      bool directory = true;
+      if (criu_mount_is_bind(m) && m->source && *m->source)
+        {
+          _cleanup_free_ char *src = m->source[0] == '/' ? xstrdup(m->source) : xasprintf("%s/%s", bundle, m->source);
+          struct stat st;
+          directory = stat(src, &st) < 0 || S_ISDIR(st.st_mode);
+        }
+      _cleanup_close_ int fd = storage_create_target(root_fd, dest, directory, err);
+      if (fd < 0)
+        return berth_wrap(err, "restore: .mounts[%zu].destination %s: its mount point", i, dest);
+    }
+  return 0;
+}
+
 static void read_stdio_record(const char *image_path, char *keys[3])
 {
   _cleanup_free_ char *path = xasprintf("%s/" STDIO_RECORD, image_path);
@@ -126,6 +178,8 @@ static int run_criu_restore(struct lifecycle *l, const struct criu_options *o, i
   if (r < 0)
     return -1;
   if (o->work_path && criu_make_dirs(o->work_path, err) < 0)
+    return -1;
+  if (make_mount_points(l->state->rootfs, l->state->bundle, l->config, err) < 0)
     return -1;
   if (mount_root_for_criu(l->state->rootfs, err) < 0)
     return -1;

@@ -50,7 +50,7 @@ bool criu_cgroups_mode_valid(const char *mode)
   return str_eq(mode, "soft") || str_eq(mode, "full") || str_eq(mode, "strict") || str_eq(mode, "ignore");
 }
 
-static bool mount_is_bind(const struct spec_mount *m)
+bool criu_mount_is_bind(const struct spec_mount *m)
 {
   if (str_eq(m->type, "bind") || str_eq(m->type, "rbind"))
     return true;
@@ -75,7 +75,7 @@ static int add_bind_mounts(struct args *a, enum criu_action action, const struct
   for (size_t i = 0; i < c->n_mounts; i++)
     {
       const struct spec_mount *m = &c->mounts[i];
-      if (!m->destination || !mount_is_bind(m))
+      if (!m->destination || !criu_mount_is_bind(m))
         continue;
       _cleanup_free_ char *abs = xasprintf("/%s", m->destination);
       _cleanup_free_ char *dest = storage_path_clean(abs);

@@ -78,6 +78,9 @@ struct criu_facts
 int criu_build_argv(enum criu_action action, const struct criu_options *o, const struct spec_config *c,
                     const struct criu_facts *f, char ***argv, berth_error_t *err);
 
+/* Whether a spec mount is a bind (type or option bind/rbind). */
+bool criu_mount_is_bind(const struct spec_mount *m);
+
 /* Whether a manage-cgroups mode is one runc accepts. */
 bool criu_cgroups_mode_valid(const char *mode);
 

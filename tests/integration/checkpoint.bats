@@ -188,6 +188,24 @@ start_counter() {
   assert_no_leftovers "$ID"
 }
 
+@test "without a working criu: a paused container (containerd pauses around its checkpoint) is paused again after the failed dump" {
+  need_no_criu
+  start_counter
+  berth pause "$ID"
+  run berth checkpoint --image-path "$IMG" "$ID"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"criu dump failed"* ]]
+  [ "$(berth state "$ID" | jq -r .status)" = paused ]
+  local n
+  n="$(cat "$B/rootfs/count")"
+  sleep 0.5
+  [ "$(cat "$B/rootfs/count")" = "$n" ]
+  berth resume "$ID"
+  wait_count "$B" $((n + 2))
+  berth delete --force "$ID"
+  assert_no_leftovers "$ID"
+}
+
 @test "without a working criu: restore fails with criu's error and leaves no state, cgroup or mount" {
   need_no_criu
   make_counter_bundle "$B"
@@ -200,6 +218,32 @@ start_counter() {
   assert_no_leftovers "$ID"
   # the bind for criu was made in berth's own mount namespace
   ! grep -q " $B/rootfs " /proc/self/mountinfo
+}
+
+@test "restore makes missing mount points in the rootfs, never through a symlink out of it" {
+  # restore runs before criu does, so this holds whether criu works or not
+  local host="$BATS_TEST_TMPDIR/host-etc"
+  mkdir -p "$host"
+  echo canary >"$host/canary"
+  make_counter_bundle "$B"
+  echo x >"$BATS_TEST_TMPDIR/src-file"
+  # the image's /etc is a symlink to a host directory (absolute): the
+  # mount point must land in the rootfs, not in $host
+  rm -rf "$B/rootfs/etc"
+  ln -s "$host" "$B/rootfs/etc"
+  jq --arg s "$BATS_TEST_TMPDIR/src-file" --arg d "$BATS_TEST_TMPDIR" \
+    '.mounts += [{"destination": "/etc/hosts", "type": "bind", "source": $s, "options": ["bind"]},
+                 {"destination": "/newdir", "type": "bind", "source": $d, "options": ["rbind"]}]' \
+    "$B/config.json" >"$B/config.json.new" && mv "$B/config.json.new" "$B/config.json"
+  mkdir -p "$IMG"
+  run berth restore -d --image-path "$IMG" --bundle "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [ "$(ls -A "$host")" = canary ]
+  [ "$(cat "$host/canary")" = canary ]
+  [ -d "$B/rootfs/newdir" ]
+  run berth state "$ID"
+  [ "$status" -eq 1 ]
+  assert_no_leftovers "$ID"
 }
 
 # ------------------------------------------------------------------ where criu works (the VM)
