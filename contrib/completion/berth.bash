@@ -3,12 +3,12 @@
 # Install as /usr/share/bash-completion/completions/berth, or source it.
 
 _berth_global_opts="--root --log --log-format --log-level --debug --systemd-cgroup --rootless
-  --cgroup-manager --version -v --help -h"
+  --cgroup-manager --storage-root --max-layer-size --version -v --help -h"
 # global options that take a value
-_berth_global_args="--root|--log|--log-format|--log-level|--rootless|--cgroup-manager"
+_berth_global_args="--root|--log|--log-format|--log-level|--rootless|--cgroup-manager|--storage-root|--max-layer-size"
 
-_berth_commands="create delete events exec features kill list pause ps resume run spec start state
-  update help"
+_berth_commands="checkpoint create delete events exec features kill list pause ps restore resume run
+  sandbox spec start state storage update help"
 
 # _berth_cmd_opts CMD: the options of CMD
 _berth_cmd_opts() {
@@ -23,7 +23,16 @@ _berth_cmd_opts() {
     kill) echo "--all -a --help -h" ;;
     list) echo "--quiet -q --format -f --help -h" ;;
     ps) echo "--format -f --help -h" ;;
-    spec) echo "--bundle -b --rootless --layer --upper --annotation --network --ip --subnet --help -h" ;;
+    spec) echo "--bundle -b --rootless --layer --image --upper --annotation --network --ip --subnet --help -h" ;;
+    checkpoint) echo "--image-path --work-path --parent-path --leave-running --tcp-established --ext-unix-sk
+      --shell-job --file-locks --pre-dump --manage-cgroups-mode --empty-ns --auto-dedup --status-fd --help -h" ;;
+    restore) echo "--image-path --work-path --bundle -b --detach -d --pid-file --console-socket --no-subreaper
+      --no-pivot --tcp-established --ext-unix-sk --shell-job --file-locks --manage-cgroups-mode --lsm-profile
+      --lsm-mount-context --help -h" ;;
+    sandbox) echo "--image --rootfs --layer --bind --scratch --workdir -w --env -e --env-file --user -u
+      --memory -m --cpus --pids --io-bps --tmp-size --network --timeout -t --grace --report --id --quiet -q
+      --help -h" ;;
+    storage) echo "--quiet -q --all -a --help -h" ;;
     update) echo "--resources -r --blkio-weight --cpu-period --cpu-quota --cpu-rt-period --cpu-rt-runtime
       --cpu-share --cpu-shares --cpuset-cpus --cpuset-mems --kernel-memory --kernel-memory-tcp --memory
       --memory-reservation --memory-swap --pids-limit --l3-cache-schema --mem-bw-schema --help -h" ;;
@@ -39,7 +48,10 @@ _berth_cmd_args() {
     events) echo "--interval" ;;
     exec) echo "--process|-p|--console-socket|--pid-file|--env|-e|--cwd|--user|-u|--additional-gids|-g|--cap|-c|--preserve-fds|--apparmor|--process-label|--cgroup" ;;
     list | ps) echo "--format|-f" ;;
-    spec) echo "--bundle|-b|--layer|--upper|--annotation|--network|--ip|--subnet" ;;
+    spec) echo "--bundle|-b|--layer|--image|--upper|--annotation|--network|--ip|--subnet" ;;
+    checkpoint) echo "--image-path|--work-path|--parent-path|--manage-cgroups-mode|--empty-ns|--status-fd" ;;
+    restore) echo "--image-path|--work-path|--bundle|-b|--pid-file|--console-socket|--manage-cgroups-mode|--lsm-profile|--lsm-mount-context" ;;
+    sandbox) echo "--image|--rootfs|--layer|--bind|--scratch|--workdir|-w|--env|-e|--env-file|--user|-u|--memory|-m|--cpus|--pids|--io-bps|--tmp-size|--network|--timeout|-t|--grace|--report|--id" ;;
     update) echo "--resources|-r|--blkio-weight|--cpu-period|--cpu-quota|--cpu-rt-period|--cpu-rt-runtime|--cpu-share|--cpu-shares|--cpuset-cpus|--cpuset-mems|--kernel-memory|--kernel-memory-tcp|--memory|--memory-reservation|--memory-swap|--pids-limit|--l3-cache-schema|--mem-bw-schema" ;;
   esac
 }
@@ -103,6 +115,7 @@ _berth() {
       --log-level) _berth_words "error warn info debug" "$cur"; return ;;
       --rootless) _berth_words "true false auto" "$cur"; return ;;
       --cgroup-manager) _berth_words "cgroupfs systemd disabled" "$cur"; return ;;
+      --storage-root) _berth_files "$cur" -d; return ;;
     esac
     if [[ "$cur" == -* ]]; then
       _berth_words "$_berth_global_opts" "$cur"
@@ -114,7 +127,12 @@ _berth() {
 
   # values of the command's options
   case "$cmd:$prev" in
-    *:--bundle | *:-b | spec:--layer) _berth_files "$cur" -d; return ;;
+    *:--bundle | *:-b | spec:--layer | spec:--image | sandbox:--image | sandbox:--rootfs | sandbox:--layer | \
+      checkpoint:--image-path | checkpoint:--work-path | restore:--image-path | restore:--work-path)
+      _berth_files "$cur" -d; return ;;
+    sandbox:--env-file | sandbox:--report) _berth_files "$cur"; return ;;
+    sandbox:--network) _berth_words "none host bridge" "$cur"; return ;;
+    *:--manage-cgroups-mode) _berth_words "soft full strict ignore" "$cur"; return ;;
     *:--config | *:--pid-file | *:--console-socket | exec:--process | exec:-p | update:--resources | update:-r)
       _berth_files "$cur"; return ;;
     list:--format | list:-f | ps:--format | ps:-f) _berth_words "table json" "$cur"; return ;;
@@ -154,7 +172,8 @@ _berth() {
 
   case "$cmd" in
     help) ((args == 0)) && _berth_words "$_berth_commands" "$cur" ;;
-    create | run | spec | features | list) ;; # a new id, or nothing
+    create | run | spec | features | list | restore | sandbox) ;; # a new id, a command, or nothing
+    storage) ((args == 0)) && _berth_words "ls prune" "$cur" ;;
     kill)
       if ((args == 0)); then
         _berth_words "$(_berth_ids "${root_args[@]}")" "$cur"
@@ -165,7 +184,7 @@ _berth() {
     exec)
       ((args == 0)) && _berth_words "$(_berth_ids "${root_args[@]}")" "$cur"
       ;;
-    delete | events | pause | ps | resume | start | state | update)
+    checkpoint | delete | events | pause | ps | resume | start | state | update)
       ((args == 0)) && _berth_words "$(_berth_ids "${root_args[@]}")" "$cur"
       ;;
   esac

@@ -41,7 +41,7 @@ help_options() {
     [[ " $(echo $_berth_commands) " == *" $c "* ]] || { echo "command $c not completed" >&2; return 1; }
   done
   run complete_line "$BERTH" st
-  [ "$(sort <<<"$output" | tr '\n' ' ')" = "start state " ]
+  [ "$(sort <<<"$output" | tr '\n' ' ')" = "start state storage " ]
 }
 
 @test "completion: every option of every command's --help" {
@@ -68,6 +68,12 @@ help_options() {
   [ "$(echo $output)" = "text json" ]
   run complete_line "$BERTH" --root /tmp list --format j
   [ "$output" = json ]
+  run complete_line "$BERTH" storage ""
+  [ "$(echo $output)" = "ls prune" ]
+  run complete_line "$BERTH" checkpoint --manage-cgroups-mode s
+  [ "$(echo $output)" = "soft strict" ]
+  run complete_line "$BERTH" sandbox --network h
+  [ "$output" = host ]
   run complete_line "$BERTH" kill someid KI
   [ "$output" = KILL ]
 }
