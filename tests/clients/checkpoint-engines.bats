@@ -72,27 +72,6 @@ setup_file() {
   c images import --base-name localhost/busybox "$CTRD_DIR/busybox-oci.tar" >/dev/null
 }
 
-# our_shims: pids of the shims of this suite's containerd (by -address)
-our_shims() {
-  local p
-  for p in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $CTRD_DIR/containerd.sock "; then
-      echo "${p#/proc/}"
-    fi
-  done
-}
-
-ctrd_remove_all() {
-  local id
-  for id in $(c containers ls -q 2>/dev/null); do
-    c task kill -s SIGKILL "$id" >/dev/null 2>&1
-    c task delete -f "$id" >/dev/null 2>&1
-    c containers delete "$id" >/dev/null 2>&1
-    rmdir_cgroup "/default/$id"
-  done
-  return 0
-}
-
 setup() {
   [[ -z "${CRIU_FAILS:-}" ]] || skip "$CRIU_FAILS"
 }

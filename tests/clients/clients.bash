@@ -101,3 +101,27 @@ clients_start_containerd() {
   tail -20 "$dir/containerd.log" >&2
   return 1
 }
+
+# ctrd_remove_all: every container of the suite's containerd (`c`, a
+# function of the suite, is ctr on it): tasks killed and deleted, containers
+# deleted, their /default/<id> cgroups removed
+ctrd_remove_all() {
+  local id
+  for id in $(c containers ls -q 2>/dev/null); do
+    c task kill -s SIGKILL "$id" >/dev/null 2>&1
+    c task delete -f "$id" >/dev/null 2>&1
+    c containers delete "$id" >/dev/null 2>&1
+    rmdir_cgroup "/default/$id"
+  done
+  return 0
+}
+
+# our_shims: pids of the shims of the suite's containerd (by -address)
+our_shims() {
+  local p
+  for p in /proc/[0-9]*; do
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $CTRD_DIR/containerd.sock "; then
+      echo "${p#/proc/}"
+    fi
+  done
+}

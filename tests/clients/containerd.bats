@@ -61,36 +61,13 @@ setup_file() {
   c images import --base-name localhost/busybox "$CTRD_DIR/busybox-oci.tar" >/dev/null
 }
 
-# remove_all_containers: tasks killed and deleted, containers deleted,
-# their /default/<id> cgroups removed
-remove_all_containers() {
-  local id
-  for id in $(c containers ls -q 2>/dev/null); do
-    c task kill -s SIGKILL "$id" >/dev/null 2>&1
-    c task delete -f "$id" >/dev/null 2>&1
-    c containers delete "$id" >/dev/null 2>&1
-    rmdir_cgroup "/default/$id"
-  done
-  return 0
-}
-
 teardown() {
-  [[ -n "${CTRD_DIR:-}" ]] && remove_all_containers
-}
-
-# our_shims: pids of the shims of this suite's containerd (by -address)
-our_shims() {
-  local p
-  for p in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $CTRD_DIR/containerd.sock "; then
-      echo "${p#/proc/}"
-    fi
-  done
+  [[ -n "${CTRD_DIR:-}" ]] && ctrd_remove_all
 }
 
 teardown_file() {
   [[ -n "${CTRD_DIR:-}" && -d "$CTRD_DIR" ]] || return 0
-  remove_all_containers
+  ctrd_remove_all
   c images rm "$IMAGE" >/dev/null 2>&1
   local pid i
   pid="$(cat "$CTRD_DIR/containerd.pid" 2>/dev/null)"
