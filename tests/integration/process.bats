@@ -339,7 +339,9 @@ tty_owner_via() {
 }
 
 @test "lo is up in the container's new network namespace, as runc does" {
-  in_container 'cat /sys/class/net/lo/flags; ip -o addr show lo | grep -c "inet 127.0.0.1/8"; nc -l -p 7777 > /tmp/got & sleep 0.3; echo hello | nc -w 2 127.0.0.1 7777; sleep 0.3; kill $! 2>/dev/null; cat /tmp/got' \
+  # the client retries until the listener is up (a fixed sleep raced on a
+  # loaded machine), then the listener is waited for: it exits with the peer
+  in_container 'cat /sys/class/net/lo/flags; ip -o addr show lo | grep -c "inet 127.0.0.1/8"; nc -l -p 7777 > /tmp/got & l=$!; i=0; ok=0; while [ $i -lt 50 ]; do if echo hello | nc -w 2 127.0.0.1 7777 2>/dev/null; then ok=1; break; fi; i=$((i + 1)); sleep 0.1; done; if [ $ok = 1 ]; then wait $l; else kill $l; fi; cat /tmp/got' \
     '.root.readonly = false'
   [ "$status" -eq 0 ]
   # IFF_UP | IFF_LOOPBACK
