@@ -270,14 +270,10 @@ int cmd_checkpoint(const struct global_opts *g, int argc, char **argv, berth_err
   int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
   if (parsed <= 0)
     return parsed;
-  if (!*image)
-    return berth_fail(err, 0, "--image-path: must not be empty");
-  if (work && !*work)
-    return berth_fail(err, 0, "--work-path: must not be empty");
+  if (criu_common_options_check(image, work, &o, err) < 0)
+    return -1;
   if (parent && (!*parent || parent[0] == '/'))
     return berth_fail(err, 0, "--parent-path %s: must be a path relative to the image path", parent);
-  if (o.manage_cgroups_mode && !criu_cgroups_mode_valid(o.manage_cgroups_mode))
-    return berth_fail(err, 0, "--manage-cgroups-mode %s: must be soft, full, strict or ignore", o.manage_cgroups_mode);
   if (o.empty_ns && !str_eq(o.empty_ns, "network") && !str_eq(o.empty_ns, "net"))
     return berth_fail(err, 0, "--empty-ns %s: criu can leave only the network namespace empty", o.empty_ns);
   if (status_fd != -1 && (status_fd < 0 || status_fd > INT_MAX || fcntl((int) status_fd, F_GETFD) < 0))

@@ -321,12 +321,8 @@ int cmd_restore(const struct global_opts *g, int argc, char **argv, berth_error_
   int parsed = cli_parse_command(&usage, opts, argc, argv, &pos, &npos, err);
   if (parsed <= 0)
     return parsed;
-  if (!*image)
-    return berth_fail(err, 0, "--image-path: must not be empty");
-  if (work && !*work)
-    return berth_fail(err, 0, "--work-path: must not be empty");
-  if (o.manage_cgroups_mode && !criu_cgroups_mode_valid(o.manage_cgroups_mode))
-    return berth_fail(err, 0, "--manage-cgroups-mode %s: must be soft, full, strict or ignore", o.manage_cgroups_mode);
+  if (criu_common_options_check(image, work, &o, err) < 0)
+    return -1;
   if (o.lsm_profile && !strchr(o.lsm_profile, ':'))
     return berth_fail(err, 0, "--lsm-profile %s: must be TYPE:NAME (apparmor:NAME, selinux:LABEL)", o.lsm_profile);
   _cleanup_free_ char *image_abs = criu_absolute_path(image);

@@ -50,6 +50,18 @@ bool criu_cgroups_mode_valid(const char *mode)
   return str_eq(mode, "soft") || str_eq(mode, "full") || str_eq(mode, "strict") || str_eq(mode, "ignore");
 }
 
+int criu_common_options_check(const char *image, const char *work, const struct criu_options *o,
+                              berth_error_t *err)
+{
+  if (!*image)
+    return berth_fail(err, 0, "--image-path: must not be empty");
+  if (work && !*work)
+    return berth_fail(err, 0, "--work-path: must not be empty");
+  if (o->manage_cgroups_mode && !criu_cgroups_mode_valid(o->manage_cgroups_mode))
+    return berth_fail(err, 0, "--manage-cgroups-mode %s: must be soft, full, strict or ignore", o->manage_cgroups_mode);
+  return 0;
+}
+
 bool criu_mount_is_bind(const struct spec_mount *m)
 {
   if (str_eq(m->type, "bind") || str_eq(m->type, "rbind"))

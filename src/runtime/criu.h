@@ -84,6 +84,11 @@ bool criu_mount_is_bind(const struct spec_mount *m);
 /* Whether a manage-cgroups mode is one runc accepts. */
 bool criu_cgroups_mode_valid(const char *mode);
 
+/* The options checkpoint and restore share: a non-empty --image-path, a
+ * --work-path that is not empty when given, a known --manage-cgroups-mode. */
+int criu_common_options_check(const char *image, const char *work, const struct criu_options *o,
+                              berth_error_t *err);
+
 /* The message of the first error line in a criu log ("(00.01) Error
  * (criu/x.c:12): what" -> "what"), else the last non-empty line; NULL
  * for an empty log. Malloc'ed. */
