@@ -28,21 +28,6 @@ c() {
   in_time 120 ctr --address "$CTRD_DIR/containerd.sock" "$@"
 }
 
-# make_oci_image TAR: an OCI image layout (umoci) of the busybox rootfs
-make_oci_image() {
-  local d="$CTRD_DIR/image"
-  clients_image_rootfs "$d/rootfs"
-  umoci init --layout "$d/oci"
-  umoci new --image "$d/oci:berth"
-  umoci unpack --image "$d/oci:berth" "$d/bundle" >/dev/null
-  cp -a "$d/rootfs/." "$d/bundle/rootfs/"
-  umoci repack --image "$d/oci:berth" "$d/bundle" >/dev/null
-  umoci config --image "$d/oci:berth" --config.env PATH=/bin:/usr/bin \
-    --config.cmd sh --config.workingdir /
-  tar -C "$d/oci" -cf "$1" .
-  rm -rf "$d/bundle" "$d/rootfs"
-}
-
 # (bats 1.8 reports a skip in setup_file as a failure: the tests skip in setup)
 setup_file() {
   if ! criu check >/dev/null 2>&1; then

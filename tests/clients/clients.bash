@@ -125,3 +125,20 @@ our_shims() {
     fi
   done
 }
+
+# make_oci_image TAR: an OCI image layout (umoci) of the busybox rootfs, as
+# a tar; the work is done in image/ next to TAR and removed
+make_oci_image() {
+  local d
+  d="$(dirname "$1")/image"
+  clients_image_rootfs "$d/rootfs"
+  umoci init --layout "$d/oci"
+  umoci new --image "$d/oci:berth"
+  umoci unpack --image "$d/oci:berth" "$d/bundle" >/dev/null
+  cp -a "$d/rootfs/." "$d/bundle/rootfs/"
+  umoci repack --image "$d/oci:berth" "$d/bundle" >/dev/null
+  umoci config --image "$d/oci:berth" --config.env PATH=/bin:/usr/bin \
+    --config.cmd sh --config.workingdir /
+  tar -C "$d/oci" -cf "$1" .
+  rm -rf "$d/bundle" "$d/rootfs"
+}

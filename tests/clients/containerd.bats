@@ -31,21 +31,6 @@ start_containerd() {
   clients_start_containerd "$CTRD_DIR"
 }
 
-# make_oci_image TAR: an OCI image layout (umoci) from the busybox rootfs
-make_oci_image() {
-  local d="$CTRD_DIR/image"
-  clients_image_rootfs "$d/rootfs"
-  umoci init --layout "$d/oci"
-  umoci new --image "$d/oci:berth"
-  umoci unpack --image "$d/oci:berth" "$d/bundle" >/dev/null
-  cp -a "$d/rootfs/." "$d/bundle/rootfs/"
-  umoci repack --image "$d/oci:berth" "$d/bundle" >/dev/null
-  umoci config --image "$d/oci:berth" --config.env PATH=/bin:/usr/bin \
-    --config.cmd sh --config.workingdir /
-  tar -C "$d/oci" -cf "$1" .
-  rm -rf "$d/bundle"
-}
-
 setup_file() {
   clients_require_packages containerd umoci
   export CTRD_DIR="$BATS_FILE_TMPDIR/ctrd"
